@@ -1,0 +1,256 @@
+//! The context: the sockets it made, its options, and the table of inproc
+//! endpoints (with the connects waiting for a bind).
+//!
+//! Every method is safe to call from any thread. `terminate` marks the
+//! context, wakes every blocked call (which then fails with `ETERM`), and
+//! waits until every socket is closed.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::{Error, Result};
+use crate::options::Options;
+use crate::pipe::{pipe_pair, PipeEnd, SideConfig};
+use crate::socket::mailbox::{Command, Mailbox};
+use crate::socket::Socket;
+
+/// Context option numbers, as zmq.h defines them.
+pub mod opt {
+    pub const IO_THREADS: i32 = 1;
+    pub const MAX_SOCKETS: i32 = 2;
+    pub const SOCKET_LIMIT: i32 = 3;
+    pub const THREAD_PRIORITY: i32 = 3;
+    pub const THREAD_SCHED_POLICY: i32 = 4;
+    pub const MAX_MSGSZ: i32 = 5;
+    pub const MSG_T_SIZE: i32 = 6;
+    pub const THREAD_AFFINITY_CPU_ADD: i32 = 7;
+    pub const THREAD_AFFINITY_CPU_REMOVE: i32 = 8;
+    pub const THREAD_NAME_PREFIX: i32 = 9;
+    pub const IPV6: i32 = 42;
+    pub const BLOCKY: i32 = 70;
+    pub const ZERO_COPY_RECV: i32 = 10;
+}
+
+/// libzmq's socket limit: the most `ZMQ_MAX_SOCKETS` may be set to.
+const SOCKET_LIMIT: i32 = 65535;
+
+struct Settings {
+    io_threads: i32,
+    max_sockets: i32,
+    max_msgsz: i32,
+    ipv6: bool,
+    blocky: bool,
+    zero_copy_recv: bool,
+    thread_priority: i32,
+    thread_sched_policy: i32,
+    thread_name_prefix: i32,
+}
+
+/// A bound inproc endpoint.
+struct Endpoint {
+    socket_id: u64,
+    mailbox: Arc<Mailbox>,
+    config: SideConfig,
+    routing_id: Vec<u8>,
+}
+
+/// A connect made before the bind: the binder's end of the pipe waits here.
+pub struct Pending {
+    pub pipe: PipeEnd,
+    pub connector: SideConfig,
+    pub connector_routing_id: Vec<u8>,
+    connector_id: u64,
+}
+
+#[derive(Default)]
+struct Inproc {
+    endpoints: HashMap<String, Endpoint>,
+    pending: HashMap<String, Vec<Pending>>,
+}
+
+pub struct Ctx {
+    settings: Mutex<Settings>,
+    sockets: Mutex<HashMap<u64, Arc<Mailbox>>>,
+    all_closed: Condvar,
+    terminating: AtomicBool,
+    inproc: Mutex<Inproc>,
+}
+
+impl Ctx {
+    pub fn new() -> Arc<Ctx> {
+        Arc::new(Ctx {
+            settings: Mutex::new(Settings {
+                io_threads: 1,
+                max_sockets: 1023,
+                max_msgsz: i32::MAX,
+                ipv6: false,
+                blocky: true,
+                zero_copy_recv: true,
+                thread_priority: -1,
+                thread_sched_policy: -1,
+                thread_name_prefix: -1,
+            }),
+            sockets: Mutex::new(HashMap::new()),
+            all_closed: Condvar::new(),
+            terminating: AtomicBool::new(false),
+            inproc: Mutex::new(Inproc::default()),
+        })
+    }
+
+    pub fn set(&self, option: i32, value: i32) -> Result<()> {
+        let mut s = self.settings.lock();
+        match option {
+            opt::IO_THREADS if value >= 0 => s.io_threads = value,
+            opt::MAX_SOCKETS if (1..=SOCKET_LIMIT).contains(&value) => s.max_sockets = value,
+            opt::MAX_MSGSZ if value >= 0 => s.max_msgsz = value,
+            opt::IPV6 if value >= 0 => s.ipv6 = value != 0,
+            opt::BLOCKY if value >= 0 => s.blocky = value != 0,
+            opt::ZERO_COPY_RECV if value >= 0 => s.zero_copy_recv = value != 0,
+            opt::THREAD_PRIORITY if value >= 0 => s.thread_priority = value,
+            opt::THREAD_SCHED_POLICY if value >= 0 => s.thread_sched_policy = value,
+            opt::THREAD_NAME_PREFIX if value >= 0 => s.thread_name_prefix = value,
+            opt::THREAD_AFFINITY_CPU_ADD | opt::THREAD_AFFINITY_CPU_REMOVE if value >= 0 => {}
+            _ => return Err(Error::Inval),
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, option: i32) -> Result<i32> {
+        let s = self.settings.lock();
+        Ok(match option {
+            opt::IO_THREADS => s.io_threads,
+            opt::MAX_SOCKETS => s.max_sockets,
+            opt::SOCKET_LIMIT => SOCKET_LIMIT,
+            opt::MAX_MSGSZ => s.max_msgsz,
+            opt::MSG_T_SIZE => 64,
+            opt::IPV6 => s.ipv6 as i32,
+            opt::BLOCKY => s.blocky as i32,
+            opt::ZERO_COPY_RECV => s.zero_copy_recv as i32,
+            opt::THREAD_SCHED_POLICY => s.thread_sched_policy,
+            opt::THREAD_NAME_PREFIX => s.thread_name_prefix,
+            _ => return Err(Error::Inval),
+        })
+    }
+
+    pub fn ipv6(&self) -> bool {
+        self.settings.lock().ipv6
+    }
+
+    pub fn is_terminating(&self) -> bool {
+        self.terminating.load(Ordering::Acquire)
+    }
+
+    /// Makes a socket (`zmq_socket`).
+    pub fn socket(self: &Arc<Self>, socket_type: i32) -> Result<Arc<Socket>> {
+        if self.is_terminating() {
+            return Err(Error::Term);
+        }
+        let max = self.settings.lock().max_sockets;
+        let socket = Arc::new(Socket::new(Arc::clone(self), socket_type)?);
+        let mut sockets = self.sockets.lock();
+        if sockets.len() >= max as usize {
+            return Err(Error::MFile);
+        }
+        sockets.insert(socket.id, Arc::clone(socket.mailbox()));
+        Ok(socket)
+    }
+
+    pub(crate) fn socket_closed(&self, id: u64) {
+        let mut sockets = self.sockets.lock();
+        sockets.remove(&id);
+        if sockets.is_empty() {
+            self.all_closed.notify_all();
+        }
+    }
+
+    /// `zmq_ctx_shutdown`: blocked calls return `ETERM`, new ones too.
+    pub fn shutdown(&self) {
+        self.terminating.store(true, Ordering::Release);
+        for mailbox in self.sockets.lock().values() {
+            mailbox.ring();
+        }
+    }
+
+    /// `zmq_ctx_term`: shuts down, then waits for every socket to close.
+    pub fn terminate(&self) {
+        self.shutdown();
+        let mut sockets = self.sockets.lock();
+        while !sockets.is_empty() {
+            self.all_closed.wait(&mut sockets);
+        }
+    }
+
+    /// Binds an inproc name; returns the connects that were waiting for it.
+    pub(crate) fn register_endpoint(
+        &self,
+        address: &str,
+        socket: &Socket,
+        options: &Options,
+    ) -> Result<Vec<Pending>> {
+        let mut inproc = self.inproc.lock();
+        if inproc.endpoints.contains_key(address) {
+            return Err(Error::AddrInUse);
+        }
+        inproc.endpoints.insert(
+            address.to_string(),
+            Endpoint {
+                socket_id: socket.id,
+                mailbox: Arc::clone(socket.mailbox()),
+                config: Socket::side_config(options),
+                routing_id: options.routing_id.clone(),
+            },
+        );
+        Ok(inproc.pending.remove(address).unwrap_or_default())
+    }
+
+    pub(crate) fn unregister_endpoint(&self, address: &str, socket_id: u64) {
+        let mut inproc = self.inproc.lock();
+        if inproc.endpoints.get(address).map(|e| e.socket_id) == Some(socket_id) {
+            inproc.endpoints.remove(address);
+        }
+    }
+
+    /// Connects to an inproc name, bound or not yet: returns our end of
+    /// the pipe; the other end goes to the binder now or at its bind.
+    pub(crate) fn connect_inproc(
+        &self,
+        address: &str,
+        socket: &Socket,
+        options: &Options,
+    ) -> Result<PipeEnd> {
+        let me = Socket::side_config(options);
+        let mut inproc = self.inproc.lock();
+        if let Some(ep) = inproc.endpoints.get(address) {
+            let (mut mine, mut theirs) = pipe_pair(me, ep.config);
+            mine.peer_routing_id = ep.routing_id.clone();
+            theirs.peer_routing_id = options.routing_id.clone();
+            theirs.endpoint = format!("inproc://{address}");
+            ep.mailbox.post(Command::Attach(theirs));
+            return Ok(mine);
+        }
+        let (mine, theirs) = pipe_pair(me, me);
+        inproc
+            .pending
+            .entry(address.to_string())
+            .or_default()
+            .push(Pending {
+                pipe: theirs,
+                connector: me,
+                connector_routing_id: options.routing_id.clone(),
+                connector_id: socket.id,
+            });
+        Ok(mine)
+    }
+
+    /// A closing socket's connects that never met a bind are dropped.
+    pub(crate) fn drop_pending_of(&self, socket_id: u64) {
+        let mut inproc = self.inproc.lock();
+        for list in inproc.pending.values_mut() {
+            list.retain(|p| p.connector_id != socket_id);
+        }
+        inproc.pending.retain(|_, list| !list.is_empty());
+    }
+}

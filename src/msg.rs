@@ -1,0 +1,451 @@
+//! The message: what a `zmq_msg_t` holds.
+//!
+//! A `Msg` is at most 64 bytes with pointer alignment, so it lives directly in
+//! the caller's `zmq_msg_t`. Small payloads sit inline; larger ones live in a
+//! reference-counted [`Buffer`], so `copy` and sends between sockets never
+//! copy the payload. A caller's buffer given to `zmq_msg_init_data` has its
+//! free callback run exactly once, when the last reference goes, from
+//! whichever thread drops it.
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+/// Payloads up to this many bytes are stored inside the message itself.
+pub const INLINE_MAX: usize = 46;
+
+/// The caller's deallocation function for `zmq_msg_init_data`.
+pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
+
+/// Frame flags, as libzmq names them.
+pub mod flags {
+    /// More frames of the same message follow.
+    pub const MORE: u8 = 1;
+    /// A ZMTP command frame, not application data.
+    pub const COMMAND: u8 = 2;
+}
+
+enum Owner {
+    /// Our own heap allocation, from a `Box<[u8]>`.
+    Heap,
+    /// The caller's memory with its deallocation function.
+    User { free: FreeFn, hint: *mut c_void },
+    /// The caller's memory that is never freed (`zmq_send_const`, or
+    /// `zmq_msg_init_data` without a free function).
+    Const,
+}
+
+/// A shared, immutable-by-contract byte buffer.
+pub struct Buffer {
+    ptr: *mut u8,
+    len: usize,
+    owner: Owner,
+}
+
+// SAFETY: the buffer owns its memory (or borrows the caller's under the
+// libzmq contract that it stays valid until the free callback), and the free
+// callback is documented by libzmq to be callable from any thread.
+unsafe impl Send for Buffer {}
+// SAFETY: shared access only reads through `ptr`; writes go through the
+// C API's `zmq_msg_data`, whose aliasing rules are the caller's, as in libzmq.
+unsafe impl Sync for Buffer {}
+
+impl Buffer {
+    fn from_boxed(data: Box<[u8]>) -> Buffer {
+        let len = data.len();
+        let ptr = Box::into_raw(data) as *mut u8;
+        Buffer {
+            ptr,
+            len,
+            owner: Owner::Heap,
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: ptr is valid for len bytes for the buffer's whole life.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        match self.owner {
+            Owner::Heap => {
+                let slice = std::ptr::slice_from_raw_parts_mut(self.ptr, self.len);
+                // SAFETY: ptr and len came from Box::into_raw in from_boxed.
+                drop(unsafe { Box::from_raw(slice) });
+            }
+            Owner::User { free, hint } => {
+                // SAFETY: the caller's free function, called once with the
+                // pointer and hint it gave us, as zmq_msg_init_data promises.
+                unsafe { free(self.ptr as *mut c_void, hint) }
+            }
+            Owner::Const => {}
+        }
+    }
+}
+
+enum Body {
+    Inline {
+        len: u8,
+        buf: [u8; INLINE_MAX],
+    },
+    Shared {
+        buf: Arc<Buffer>,
+        off: usize,
+        len: usize,
+    },
+    /// After `zmq_msg_close`: every operation but init refuses it.
+    Closed,
+}
+
+/// Properties a connection attaches to the messages it delivers
+/// (`zmq_msg_gets`): Socket-Type, Routing-Id, Peer-Address, User-Id, ...
+#[derive(Debug, Default)]
+pub struct Metadata {
+    pub properties: Vec<(String, Vec<u8>)>,
+}
+
+impl Metadata {
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+}
+
+/// One frame of a message.
+pub struct Msg {
+    body: Body,
+    meta: Option<Arc<Metadata>>,
+    routing_id: u32,
+    flags: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Msg>() <= 64);
+const _: () = assert!(std::mem::align_of::<Msg>() <= 8);
+
+impl Default for Msg {
+    fn default() -> Self {
+        Msg::new()
+    }
+}
+
+impl Msg {
+    /// An empty frame.
+    pub const fn new() -> Msg {
+        Msg {
+            body: Body::Inline {
+                len: 0,
+                buf: [0; INLINE_MAX],
+            },
+            meta: None,
+            routing_id: 0,
+            flags: 0,
+        }
+    }
+
+    /// The state `zmq_msg_close` leaves behind.
+    pub const fn closed() -> Msg {
+        Msg {
+            body: Body::Closed,
+            meta: None,
+            routing_id: 0,
+            flags: 0,
+        }
+    }
+
+    /// A zero-filled frame of `size` bytes, for the caller to fill.
+    pub fn with_size(size: usize) -> Msg {
+        if size <= INLINE_MAX {
+            let mut m = Msg::new();
+            if let Body::Inline { len, .. } = &mut m.body {
+                *len = size as u8;
+            }
+            m
+        } else {
+            Msg::from_boxed(vec![0u8; size].into_boxed_slice())
+        }
+    }
+
+    /// Like `with_size`, but reports allocation failure instead of aborting.
+    pub fn try_with_size(size: usize) -> Option<Msg> {
+        if size <= INLINE_MAX {
+            return Some(Msg::with_size(size));
+        }
+        let mut v: Vec<u8> = Vec::new();
+        v.try_reserve_exact(size).ok()?;
+        v.resize(size, 0);
+        Some(Msg::from_boxed(v.into_boxed_slice()))
+    }
+
+    /// A frame holding a copy of `data`.
+    pub fn from_slice(data: &[u8]) -> Msg {
+        if data.len() <= INLINE_MAX {
+            let mut buf = [0u8; INLINE_MAX];
+            buf[..data.len()].copy_from_slice(data);
+            Msg {
+                body: Body::Inline {
+                    len: data.len() as u8,
+                    buf,
+                },
+                meta: None,
+                routing_id: 0,
+                flags: 0,
+            }
+        } else {
+            Msg::from_boxed(data.to_vec().into_boxed_slice())
+        }
+    }
+
+    /// A frame that takes `data` without copying it (when it is large).
+    pub fn from_vec(data: Vec<u8>) -> Msg {
+        if data.len() <= INLINE_MAX {
+            Msg::from_slice(&data)
+        } else {
+            Msg::from_boxed(data.into_boxed_slice())
+        }
+    }
+
+    fn from_boxed(data: Box<[u8]>) -> Msg {
+        let len = data.len();
+        Msg {
+            body: Body::Shared {
+                buf: Arc::new(Buffer::from_boxed(data)),
+                off: 0,
+                len,
+            },
+            meta: None,
+            routing_id: 0,
+            flags: 0,
+        }
+    }
+
+    /// A frame over the caller's memory; `free` (if any) runs exactly once
+    /// with `data` and `hint` when the last copy of the frame is dropped.
+    ///
+    /// # Safety
+    /// `data` must be valid for `size` bytes until `free` runs (or forever,
+    /// when `free` is None).
+    pub unsafe fn from_user(
+        data: *mut u8,
+        size: usize,
+        free: Option<FreeFn>,
+        hint: *mut c_void,
+    ) -> Msg {
+        let owner = match free {
+            Some(free) => Owner::User { free, hint },
+            None => Owner::Const,
+        };
+        let ptr = if data.is_null() {
+            std::ptr::NonNull::dangling().as_ptr()
+        } else {
+            data
+        };
+        let len = if data.is_null() { 0 } else { size };
+        let buf = Buffer { ptr, len, owner };
+        // A NULL data with a free function still gets its callback, once.
+        if data.is_null() {
+            if let Owner::User { free, hint } = buf.owner {
+                std::mem::forget(buf);
+                // SAFETY: the caller's function with the arguments it gave.
+                unsafe { free(data as *mut c_void, hint) };
+                return Msg::new();
+            }
+        }
+        Msg {
+            body: Body::Shared {
+                buf: Arc::new(buf),
+                off: 0,
+                len,
+            },
+            meta: None,
+            routing_id: 0,
+            flags: 0,
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.body, Body::Closed)
+    }
+
+    pub fn data(&self) -> &[u8] {
+        match &self.body {
+            Body::Inline { len, buf } => &buf[..*len as usize],
+            Body::Shared { buf, off, len } => &buf.as_slice()[*off..*off + *len],
+            Body::Closed => &[],
+        }
+    }
+
+    /// The pointer `zmq_msg_data` hands out; the caller may write through it.
+    pub fn data_ptr(&mut self) -> *mut u8 {
+        match &mut self.body {
+            Body::Inline { buf, .. } => buf.as_mut_ptr(),
+            // SAFETY: off <= buf.len, so the offset stays inside the allocation.
+            Body::Shared { buf, off, .. } => unsafe { buf.ptr.add(*off) },
+            Body::Closed => std::ptr::null_mut(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.body {
+            Body::Inline { len, .. } => *len as usize,
+            Body::Shared { len, .. } => *len,
+            Body::Closed => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn flags(&self) -> u8 {
+        self.flags
+    }
+
+    pub fn set_flags(&mut self, flags: u8) {
+        self.flags = flags;
+    }
+
+    pub fn more(&self) -> bool {
+        self.flags & flags::MORE != 0
+    }
+
+    pub fn set_more(&mut self, more: bool) {
+        if more {
+            self.flags |= flags::MORE;
+        } else {
+            self.flags &= !flags::MORE;
+        }
+    }
+
+    pub fn routing_id(&self) -> u32 {
+        self.routing_id
+    }
+
+    pub fn set_routing_id(&mut self, id: u32) {
+        self.routing_id = id;
+    }
+
+    pub fn metadata(&self) -> Option<&Arc<Metadata>> {
+        self.meta.as_ref()
+    }
+
+    pub fn set_metadata(&mut self, meta: Option<Arc<Metadata>>) {
+        self.meta = meta;
+    }
+
+    /// True when the payload is shared with another message or is the
+    /// caller's constant memory (`ZMQ_SHARED`).
+    pub fn is_shared(&self) -> bool {
+        match &self.body {
+            Body::Shared { buf, .. } => {
+                Arc::strong_count(buf) > 1 || matches!(buf.owner, Owner::Const)
+            }
+            _ => false,
+        }
+    }
+
+    /// Moves the frame out, leaving an empty one (as `zmq_msg_move` does).
+    pub fn take(&mut self) -> Msg {
+        std::mem::take(self)
+    }
+
+    /// Turns the payload into a shared buffer and returns a second handle on
+    /// it (`zmq_msg_copy`): the payload itself is not copied when large.
+    pub fn share(&self) -> Msg {
+        let body = match &self.body {
+            Body::Inline { len, buf } => Body::Inline {
+                len: *len,
+                buf: *buf,
+            },
+            Body::Shared { buf, off, len } => Body::Shared {
+                buf: Arc::clone(buf),
+                off: *off,
+                len: *len,
+            },
+            Body::Closed => Body::Closed,
+        };
+        Msg {
+            body,
+            meta: self.meta.clone(),
+            routing_id: self.routing_id,
+            flags: self.flags,
+        }
+    }
+}
+
+impl Clone for Msg {
+    fn clone(&self) -> Self {
+        self.share()
+    }
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Msg")
+            .field("len", &self.len())
+            .field("flags", &self.flags)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static FREED: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn count_free(_data: *mut c_void, _hint: *mut c_void) {
+        FREED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn fits_zmq_msg_t() {
+        assert!(std::mem::size_of::<Msg>() <= 64);
+    }
+
+    #[test]
+    fn small_inline_large_shared() {
+        let small = Msg::from_slice(b"hello");
+        assert_eq!(small.data(), b"hello");
+        assert!(!small.is_shared());
+        let big = Msg::from_vec(vec![7u8; 1000]);
+        let copy = big.share();
+        assert!(big.is_shared());
+        assert_eq!(copy.data().as_ptr(), big.data().as_ptr());
+    }
+
+    #[test]
+    fn user_free_runs_once_on_last_drop() {
+        let mut storage = vec![1u8; 100];
+        let before = FREED.load(Ordering::SeqCst);
+        // SAFETY: storage outlives the messages.
+        let m = unsafe {
+            Msg::from_user(
+                storage.as_mut_ptr(),
+                100,
+                Some(count_free),
+                std::ptr::null_mut(),
+            )
+        };
+        let c = m.share();
+        drop(m);
+        assert_eq!(FREED.load(Ordering::SeqCst), before);
+        std::thread::spawn(move || drop(c)).join().unwrap();
+        assert_eq!(FREED.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[test]
+    fn with_size_is_writable() {
+        let mut m = Msg::with_size(100);
+        let p = m.data_ptr();
+        // SAFETY: the message owns 100 writable bytes.
+        unsafe { *p = 9 };
+        assert_eq!(m.data()[0], 9);
+    }
+}

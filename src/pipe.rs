@@ -1,0 +1,343 @@
+//! Pipes: the bounded queues between two sockets.
+//!
+//! A pipe is two one-way queues; each socket holds a [`PipeEnd`] that reads
+//! one and writes the other. A message becomes visible to the reader only
+//! when its last frame is written, so readers never see half a multipart
+//! message, and a writer that goes away mid-message leaves nothing behind.
+//! The high-water mark counts whole messages, as libzmq's does.
+//!
+//! Each queue knows the mailbox of the socket at each end, to ring it when
+//! the reader may have something to read (empty -> not empty) or the writer
+//! may write again (full -> below the mark), and to tell it the pipe ended.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::msg::Msg;
+use crate::socket::mailbox::{Command, Mailbox};
+
+pub type PipeId = u64;
+
+static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
+
+struct QueueState {
+    frames: VecDeque<Msg>,
+    /// Complete messages in `frames`.
+    msgs: usize,
+    /// Messages allowed in the queue; 0 is no limit.
+    hwm: usize,
+    /// Keep only the newest message (`ZMQ_CONFLATE`).
+    conflate: bool,
+    writer_closed: bool,
+    reader_closed: bool,
+    /// The writer found the queue full and waits for room.
+    writer_waiting: bool,
+    reader: Option<(Arc<Mailbox>, PipeId)>,
+    writer: Option<(Arc<Mailbox>, PipeId)>,
+}
+
+/// One direction of a pipe.
+pub struct Queue {
+    state: Mutex<QueueState>,
+    /// Mirror of `msgs`, read without the lock to ask "anything there?".
+    visible: AtomicUsize,
+}
+
+impl Queue {
+    fn new(hwm: usize, conflate: bool) -> Queue {
+        Queue {
+            state: Mutex::new(QueueState {
+                frames: VecDeque::new(),
+                msgs: 0,
+                hwm,
+                conflate,
+                writer_closed: false,
+                reader_closed: false,
+                writer_waiting: false,
+                reader: None,
+                writer: None,
+            }),
+            visible: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// What a socket holds of a pipe.
+pub struct PipeEnd {
+    pub id: PipeId,
+    inq: Arc<Queue>,
+    outq: Arc<Queue>,
+    /// Frames of the message being written, not yet visible to the peer.
+    staged: Vec<Msg>,
+    /// True while a multipart message is being read from this pipe.
+    pub reading: bool,
+    /// The peer socket's `ZMQ_ROUTING_ID` (or the one given with
+    /// `ZMQ_CONNECT_ROUTING_ID`), for routers.
+    pub peer_routing_id: Vec<u8>,
+    /// The endpoint this pipe came from, for unbind/disconnect.
+    pub endpoint: String,
+    /// The peer ended its side: read what is left, then drop the pipe.
+    pub peer_gone: bool,
+    closed: bool,
+}
+
+/// Settings of one side when a pipe is made.
+#[derive(Clone, Copy, Debug)]
+pub struct SideConfig {
+    pub sndhwm: i32,
+    pub rcvhwm: i32,
+    pub conflate: bool,
+}
+
+/// libzmq's inproc rule: a queue holds the sender's SNDHWM plus the
+/// receiver's RCVHWM, and is unbounded when either is zero.
+fn queue_hwm(sender: &SideConfig, receiver: &SideConfig) -> usize {
+    if sender.sndhwm == 0 || receiver.rcvhwm == 0 {
+        0
+    } else {
+        sender.sndhwm as usize + receiver.rcvhwm as usize
+    }
+}
+
+/// Makes a pipe between sides `a` and `b`. Each side's mailbox is set when
+/// it is known (a connect to a not-yet-bound inproc endpoint knows only one).
+pub fn pipe_pair(a: SideConfig, b: SideConfig) -> (PipeEnd, PipeEnd) {
+    let id_a = NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed);
+    let id_b = NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed);
+    let a_to_b = Arc::new(Queue::new(queue_hwm(&a, &b), a.conflate || b.conflate));
+    let b_to_a = Arc::new(Queue::new(queue_hwm(&b, &a), a.conflate || b.conflate));
+    let end = |id, inq: &Arc<Queue>, outq: &Arc<Queue>| PipeEnd {
+        id,
+        inq: Arc::clone(inq),
+        outq: Arc::clone(outq),
+        staged: Vec::new(),
+        reading: false,
+        peer_routing_id: Vec::new(),
+        endpoint: String::new(),
+        peer_gone: false,
+        closed: false,
+    };
+    (end(id_a, &b_to_a, &a_to_b), end(id_b, &a_to_b, &b_to_a))
+}
+
+impl PipeEnd {
+    /// Sets the mailbox to ring for this end's events; rings it at once if
+    /// something already waits (messages queued before the attach).
+    pub fn set_owner(&self, mailbox: &Arc<Mailbox>) {
+        let pending = {
+            let mut s = self.inq.state.lock();
+            s.reader = Some((Arc::clone(mailbox), self.id));
+            s.msgs > 0 || s.writer_closed
+        };
+        self.outq.state.lock().writer = Some((Arc::clone(mailbox), self.id));
+        if pending {
+            mailbox.ring();
+        }
+    }
+
+    /// Recomputes the high-water marks once both sides are known.
+    pub fn set_hwms(&self, me: SideConfig, peer: SideConfig) {
+        self.outq.state.lock().hwm = queue_hwm(&me, &peer);
+        self.inq.state.lock().hwm = queue_hwm(&peer, &me);
+    }
+
+    /// True if a whole message is waiting to be read.
+    pub fn has_msg(&self) -> bool {
+        self.reading || self.inq.visible.load(Ordering::Acquire) > 0
+    }
+
+    /// True if a new message may be written now.
+    pub fn can_write(&self) -> bool {
+        if !self.staged.is_empty() {
+            return true;
+        }
+        let mut s = self.outq.state.lock();
+        if s.reader_closed {
+            return false;
+        }
+        if s.hwm != 0 && s.msgs >= s.hwm && !s.conflate {
+            s.writer_waiting = true;
+            return false;
+        }
+        true
+    }
+
+    /// True once the peer stopped reading: writes go nowhere.
+    pub fn peer_stopped_reading(&self) -> bool {
+        self.outq.state.lock().reader_closed
+    }
+
+    /// Writes one frame. The message becomes visible to the reader with its
+    /// last frame. Call `can_write` before the first frame of a message.
+    pub fn write(&mut self, msg: Msg) {
+        let last = !msg.more();
+        self.staged.push(msg);
+        if last {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let ring = {
+            let mut s = self.outq.state.lock();
+            if s.reader_closed {
+                self.staged.clear();
+                return;
+            }
+            if s.conflate {
+                s.frames.clear();
+                s.msgs = 0;
+            }
+            let was_empty = s.msgs == 0;
+            s.frames.extend(self.staged.drain(..));
+            s.msgs += 1;
+            self.outq.visible.store(s.msgs, Ordering::Release);
+            if was_empty {
+                s.reader.as_ref().map(|(m, _)| Arc::clone(m))
+            } else {
+                None
+            }
+        };
+        if let Some(mailbox) = ring {
+            mailbox.ring();
+        }
+    }
+
+    /// Drops the frames of a message not yet complete (libzmq's rollback).
+    pub fn rollback(&mut self) {
+        self.staged.clear();
+    }
+
+    /// Reads one frame of a complete message, if there is one.
+    pub fn read(&mut self) -> Option<Msg> {
+        let (msg, ring) = {
+            let mut s = self.inq.state.lock();
+            let msg = s.frames.pop_front()?;
+            let mut ring = None;
+            if msg.more() {
+                self.reading = true;
+            } else {
+                self.reading = false;
+                s.msgs -= 1;
+                self.inq.visible.store(s.msgs, Ordering::Release);
+                if s.writer_waiting && (s.hwm == 0 || s.msgs < s.hwm) {
+                    s.writer_waiting = false;
+                    ring = s.writer.as_ref().map(|(m, _)| Arc::clone(m));
+                }
+            }
+            (msg, ring)
+        };
+        if let Some(mailbox) = ring {
+            mailbox.ring();
+        }
+        Some(msg)
+    }
+
+    /// True when the peer is gone and nothing is left to read.
+    pub fn drained_and_dead(&self) -> bool {
+        let s = self.inq.state.lock();
+        s.writer_closed && s.frames.is_empty()
+    }
+
+    /// Ends this side: the peer reads what we wrote, then sees the end.
+    /// What we had not read yet is dropped.
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.staged.clear();
+        let notify_reader = {
+            let mut s = self.outq.state.lock();
+            s.writer_closed = true;
+            s.writer = None;
+            s.reader.clone()
+        };
+        let notify_writer = {
+            let mut s = self.inq.state.lock();
+            s.reader_closed = true;
+            s.reader = None;
+            s.frames.clear();
+            s.msgs = 0;
+            self.inq.visible.store(0, Ordering::Release);
+            s.writer.clone()
+        };
+        if let Some((mailbox, peer_id)) = notify_reader.or(notify_writer) {
+            mailbox.post(Command::PipeTerm(peer_id));
+        }
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(hwm: i32) -> SideConfig {
+        SideConfig {
+            sndhwm: hwm,
+            rcvhwm: hwm,
+            conflate: false,
+        }
+    }
+
+    fn frame(data: &[u8], more: bool) -> Msg {
+        let mut m = Msg::from_slice(data);
+        m.set_more(more);
+        m
+    }
+
+    #[test]
+    fn multipart_visible_only_when_complete() {
+        let (mut a, mut b) = pipe_pair(side(10), side(10));
+        a.write(frame(b"1", true));
+        assert!(!b.has_msg());
+        assert!(b.read().is_none());
+        a.write(frame(b"2", false));
+        assert!(b.has_msg());
+        assert_eq!(b.read().unwrap().data(), b"1");
+        assert_eq!(b.read().unwrap().data(), b"2");
+        assert!(b.read().is_none());
+    }
+
+    #[test]
+    fn hwm_is_sum_of_both_sides() {
+        let (mut a, _b) = pipe_pair(side(2), side(3));
+        for _ in 0..5 {
+            assert!(a.can_write());
+            a.write(frame(b"x", false));
+        }
+        assert!(!a.can_write());
+    }
+
+    #[test]
+    fn reader_sees_messages_then_end() {
+        let (mut a, mut b) = pipe_pair(side(10), side(10));
+        a.write(frame(b"last words", false));
+        a.close();
+        assert!(!b.drained_and_dead());
+        assert_eq!(b.read().unwrap().data(), b"last words");
+        assert!(b.drained_and_dead());
+    }
+
+    #[test]
+    fn conflate_keeps_newest() {
+        let mut cfg = side(1);
+        cfg.conflate = true;
+        let (mut a, mut b) = pipe_pair(cfg, cfg);
+        for i in 0..10u8 {
+            assert!(a.can_write());
+            a.write(frame(&[i], false));
+        }
+        assert_eq!(b.read().unwrap().data(), &[9]);
+        assert!(b.read().is_none());
+    }
+}

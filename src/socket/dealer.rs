@@ -1,0 +1,62 @@
+//! DEALER: load-balances out, fair-queues in (libzmq's dealer is one `lb`
+//! plus one `fq`). With `ZMQ_PROBE_ROUTER` it greets each new peer with an
+//! empty message.
+
+use super::fq::FairQueue;
+use super::lb::LoadBalancer;
+use super::{Pattern, Pipes};
+use crate::error::Result;
+use crate::msg::Msg;
+use crate::options::{bool_value, id, OptionValue, Options};
+use crate::pipe::PipeId;
+
+#[derive(Default)]
+pub struct Dealer {
+    pub(super) lb: LoadBalancer,
+    pub(super) fq: FairQueue,
+    probe_router: bool,
+}
+
+impl Dealer {
+    pub(super) fn probe(&self, id: PipeId, pipes: &mut Pipes) {
+        if self.probe_router {
+            if let Some(p) = pipes.get_mut(&id) {
+                p.write(Msg::new());
+            }
+        }
+    }
+}
+
+impl Pattern for Dealer {
+    fn attach(&mut self, id: PipeId, pipes: &mut Pipes, _opts: &Options) {
+        self.probe(id, pipes);
+        self.lb.attach(id);
+        self.fq.attach(id);
+    }
+    fn terminated(&mut self, id: PipeId, _pipes: &mut Pipes) {
+        self.lb.terminated(id);
+        self.fq.terminated(id);
+    }
+    fn send(&mut self, msg: &mut Msg, pipes: &mut Pipes, _opts: &Options) -> Result<()> {
+        self.lb.send(msg, pipes)
+    }
+    fn recv(&mut self, pipes: &mut Pipes, _opts: &Options) -> Result<Msg> {
+        self.fq.recv(pipes)
+    }
+    fn has_in(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
+        self.fq.has_in(pipes)
+    }
+    fn has_out(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
+        self.lb.has_out(pipes)
+    }
+    fn set_option(&mut self, opt: i32, value: &[u8], _pipes: &mut Pipes) -> Result<bool> {
+        if opt == id::PROBE_ROUTER {
+            self.probe_router = bool_value(value)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+    fn get_option(&self, opt: i32) -> Option<OptionValue> {
+        (opt == id::PROBE_ROUTER).then_some(OptionValue::Int(self.probe_router as i32))
+    }
+}

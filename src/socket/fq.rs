@@ -1,0 +1,77 @@
+//! Fair-queueing: messages are read from the pipes in turn, whole
+//! (libzmq's `fq`).
+
+use super::Pipes;
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::pipe::PipeId;
+
+#[derive(Default)]
+pub struct FairQueue {
+    pipes: Vec<PipeId>,
+    next: usize,
+    /// Mid-message: the rest comes from `pipes[next]`.
+    more: bool,
+}
+
+impl FairQueue {
+    pub fn attach(&mut self, id: PipeId) {
+        self.pipes.push(id);
+    }
+
+    pub fn terminated(&mut self, id: PipeId) {
+        if let Some(pos) = self.pipes.iter().position(|p| *p == id) {
+            if self.more && pos == self.next {
+                self.more = false;
+            }
+            self.pipes.remove(pos);
+            if pos < self.next {
+                self.next -= 1;
+            }
+            if self.next >= self.pipes.len() {
+                self.next = 0;
+            }
+        }
+    }
+
+    /// Reads a frame and tells which pipe it came from.
+    pub fn recv_from(&mut self, pipes: &mut Pipes) -> Result<(Msg, PipeId)> {
+        let n = self.pipes.len();
+        if n == 0 {
+            self.more = false;
+            return Err(Error::Again);
+        }
+        let tries = if self.more { 1 } else { n };
+        for i in 0..tries {
+            let idx = (self.next + i) % n;
+            let id = self.pipes[idx];
+            let Some(p) = pipes.get_mut(&id) else {
+                continue;
+            };
+            if let Some(msg) = p.read() {
+                if msg.more() {
+                    self.more = true;
+                    self.next = idx;
+                } else {
+                    self.more = false;
+                    self.next = (idx + 1) % n;
+                }
+                return Ok((msg, id));
+            }
+        }
+        Err(Error::Again)
+    }
+
+    pub fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg> {
+        self.recv_from(pipes).map(|(m, _)| m)
+    }
+
+    pub fn has_in(&self, pipes: &Pipes) -> bool {
+        if self.more {
+            return true;
+        }
+        self.pipes
+            .iter()
+            .any(|id| pipes.get(id).is_some_and(|p| p.has_msg()))
+    }
+}

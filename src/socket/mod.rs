@@ -1,0 +1,507 @@
+//! The socket core: what every socket type shares (options, pipes, endpoints,
+//! blocking with timeouts, commands from other threads), and the hooks each
+//! type fills in (`Pattern`), as libzmq's `socket_base_t` does.
+//!
+//! A socket is used by one thread at a time, as in libzmq, but misuse across
+//! threads cannot corrupt it: its state sits behind a lock, which is never
+//! held while a call blocks.
+
+pub mod mailbox;
+
+mod dealer;
+mod dist;
+mod fq;
+mod lb;
+mod pair;
+mod publish;
+mod pull;
+mod push;
+mod rep;
+mod req;
+mod router;
+mod stream;
+mod sub;
+mod trie;
+mod xpub;
+mod xsub;
+
+use std::collections::HashMap;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::options::{id, OptionValue, Options};
+use crate::pipe::{PipeEnd, PipeId, SideConfig};
+use mailbox::{Command, Mailbox};
+
+/// Socket types, as zmq.h numbers them.
+pub mod kind {
+    pub const PAIR: i32 = 0;
+    pub const PUB: i32 = 1;
+    pub const SUB: i32 = 2;
+    pub const REQ: i32 = 3;
+    pub const REP: i32 = 4;
+    pub const DEALER: i32 = 5;
+    pub const ROUTER: i32 = 6;
+    pub const PULL: i32 = 7;
+    pub const PUSH: i32 = 8;
+    pub const XPUB: i32 = 9;
+    pub const XSUB: i32 = 10;
+    pub const STREAM: i32 = 11;
+}
+
+/// `zmq_send` flags.
+pub const DONTWAIT: i32 = 1;
+pub const SNDMORE: i32 = 2;
+/// `ZMQ_EVENTS` bits.
+pub const POLLIN: i16 = 1;
+pub const POLLOUT: i16 = 2;
+
+/// The pipes of one socket, by id.
+pub type Pipes = HashMap<PipeId, PipeEnd>;
+
+/// The hooks a socket type fills in. Each returns `Error::Again` when it
+/// cannot proceed now; the core then blocks or reports `EAGAIN`.
+pub(crate) trait Pattern: Send {
+    /// A pipe was added to `pipes` under `id`.
+    fn attach(&mut self, id: PipeId, pipes: &mut Pipes, opts: &Options);
+    /// The pipe `id` ended; it is still in `pipes` during the call and
+    /// removed right after.
+    fn terminated(&mut self, id: PipeId, pipes: &mut Pipes);
+    /// Sends one frame. On success the frame is taken out of `msg`; on
+    /// error `msg` is left as it was.
+    fn send(&mut self, msg: &mut Msg, pipes: &mut Pipes, opts: &Options) -> Result<()>;
+    /// Receives one frame.
+    fn recv(&mut self, pipes: &mut Pipes, opts: &Options) -> Result<Msg>;
+    fn has_in(&mut self, pipes: &mut Pipes, opts: &Options) -> bool;
+    fn has_out(&mut self, pipes: &mut Pipes, opts: &Options) -> bool;
+    /// A type-specific option. `Ok(false)` means "not mine".
+    fn set_option(&mut self, _opt: i32, _value: &[u8], _pipes: &mut Pipes) -> Result<bool> {
+        Ok(false)
+    }
+    fn get_option(&self, _opt: i32) -> Option<OptionValue> {
+        None
+    }
+    /// Whether a second peer may attach (PAIR accepts one).
+    fn accepts_pipe(&self) -> bool {
+        true
+    }
+}
+
+fn new_pattern(socket_type: i32) -> Result<Box<dyn Pattern>> {
+    Ok(match socket_type {
+        kind::PAIR => Box::new(pair::Pair::default()),
+        kind::PUB => Box::new(publish::new()),
+        kind::SUB => Box::new(sub::new()),
+        kind::REQ => Box::new(req::Req::default()),
+        kind::REP => Box::new(rep::Rep::default()),
+        kind::DEALER => Box::new(dealer::Dealer::default()),
+        kind::ROUTER => Box::new(router::Router::default()),
+        kind::PULL => Box::new(pull::Pull::default()),
+        kind::PUSH => Box::new(push::Push::default()),
+        kind::XPUB => Box::new(xpub::XPub::new(false)),
+        kind::XSUB => Box::new(xsub::XSub::new(false)),
+        kind::STREAM => Box::new(stream::Stream),
+        _ => return Err(Error::Inval),
+    })
+}
+
+static NEXT_SOCKET_ID: AtomicU64 = AtomicU64::new(1);
+
+struct Inner {
+    options: Options,
+    pattern: Box<dyn Pattern>,
+    pipes: Pipes,
+    /// The last frame received had MORE set (`ZMQ_RCVMORE`).
+    rcvmore: bool,
+    /// Endpoints bound with inproc, for unbind and close.
+    bound: Vec<String>,
+}
+
+pub struct Socket {
+    pub id: u64,
+    socket_type: i32,
+    ctx: Arc<Ctx>,
+    mailbox: Arc<Mailbox>,
+    inner: Mutex<Inner>,
+    closed: AtomicBool,
+}
+
+impl Socket {
+    pub(crate) fn new(ctx: Arc<Ctx>, socket_type: i32) -> Result<Socket> {
+        let pattern = new_pattern(socket_type)?;
+        let mailbox = Arc::new(Mailbox::new().map_err(|_| Error::MFile)?);
+        let mut options = Options::new(socket_type);
+        options.ipv6 = ctx.ipv6();
+        Ok(Socket {
+            id: NEXT_SOCKET_ID.fetch_add(1, Ordering::Relaxed),
+            socket_type,
+            ctx,
+            mailbox,
+            inner: Mutex::new(Inner {
+                options,
+                pattern,
+                pipes: Pipes::new(),
+                rcvmore: false,
+                bound: Vec::new(),
+            }),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    pub fn socket_type(&self) -> i32 {
+        self.socket_type
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mailbox(&self) -> &Arc<Mailbox> {
+        &self.mailbox
+    }
+
+    /// Wakes a thread blocked in this socket (context shutdown).
+    pub(crate) fn wake(&self) {
+        self.mailbox.ring();
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::NotSock)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Handles commands from other threads and ends pipes whose peer is
+    /// gone once they are drained. Fails with `ETERM` when the context is
+    /// terminating.
+    fn process_commands(&self, inner: &mut Inner) -> Result<()> {
+        for cmd in self.mailbox.take() {
+            match cmd {
+                Command::Attach(pipe) => self.attach_pipe(inner, pipe),
+                Command::PipeTerm(id) => {
+                    if let Some(p) = inner.pipes.get_mut(&id) {
+                        p.peer_gone = true;
+                    }
+                }
+            }
+        }
+        let gone: Vec<PipeId> = inner
+            .pipes
+            .iter()
+            .filter(|(_, p)| p.peer_gone && p.drained_and_dead())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in gone {
+            Self::remove_pipe(inner, id);
+        }
+        if self.ctx.is_terminating() {
+            return Err(Error::Term);
+        }
+        Ok(())
+    }
+
+    fn remove_pipe(inner: &mut Inner, id: PipeId) {
+        inner.pattern.terminated(id, &mut inner.pipes);
+        if let Some(mut p) = inner.pipes.remove(&id) {
+            p.close();
+        }
+    }
+
+    pub(crate) fn side_config(options: &Options) -> SideConfig {
+        SideConfig {
+            sndhwm: options.sndhwm,
+            rcvhwm: options.rcvhwm,
+            conflate: options.conflate,
+        }
+    }
+
+    fn attach_pipe(&self, inner: &mut Inner, pipe: PipeEnd) {
+        if !inner.pattern.accepts_pipe() {
+            drop(pipe);
+            return;
+        }
+        pipe.set_owner(&self.mailbox);
+        let id = pipe.id;
+        inner.pipes.insert(id, pipe);
+        inner.pattern.attach(id, &mut inner.pipes, &inner.options);
+    }
+
+    /// Blocks on the mailbox until `attempt` stops saying `Again`, the
+    /// deadline passes (`EAGAIN`) or the context terminates (`ETERM`).
+    fn blocking<T>(
+        &self,
+        nonblocking: bool,
+        timeout_ms: impl Fn(&Options) -> i32,
+        mut attempt: impl FnMut(&mut Inner) -> Result<T>,
+    ) -> Result<T> {
+        let mut deadline: Option<Option<Instant>> = None;
+        loop {
+            self.check_open()?;
+            {
+                let mut inner = self.inner.lock();
+                self.process_commands(&mut inner)?;
+                match attempt(&mut inner) {
+                    Err(Error::Again) => {}
+                    other => return other,
+                }
+                if nonblocking {
+                    return Err(Error::Again);
+                }
+                if deadline.is_none() {
+                    let ms = timeout_ms(&inner.options);
+                    if ms == 0 {
+                        return Err(Error::Again);
+                    }
+                    deadline = Some(if ms < 0 {
+                        None
+                    } else {
+                        Some(Instant::now() + Duration::from_millis(ms as u64))
+                    });
+                }
+            }
+            let wait = match deadline.flatten() {
+                None => None,
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Err(Error::Again);
+                    }
+                    Some(d - now)
+                }
+            };
+            self.mailbox.signaler().wait(wait);
+        }
+    }
+
+    /// Sends one frame (`zmq_msg_send`). On success `msg` is left empty.
+    pub fn send(&self, msg: &mut Msg, flags: i32) -> Result<()> {
+        if msg.is_closed() {
+            return Err(Error::Fault);
+        }
+        msg.set_more(flags & SNDMORE != 0);
+        self.blocking(
+            flags & DONTWAIT != 0,
+            |o| o.sndtimeo,
+            |inner| inner.pattern.send(msg, &mut inner.pipes, &inner.options),
+        )
+    }
+
+    /// Receives one frame (`zmq_msg_recv`).
+    pub fn recv(&self, flags: i32) -> Result<Msg> {
+        self.blocking(
+            flags & DONTWAIT != 0,
+            |o| o.rcvtimeo,
+            |inner| {
+                let msg = inner.pattern.recv(&mut inner.pipes, &inner.options)?;
+                inner.rcvmore = msg.more();
+                Ok(msg)
+            },
+        )
+    }
+
+    /// `ZMQ_EVENTS`: what can be done now without blocking. Also consumes
+    /// the rings on `ZMQ_FD`, as libzmq does when it is read.
+    pub fn events(&self) -> Result<i16> {
+        self.check_open()?;
+        self.mailbox.signaler().drain();
+        let mut inner = self.inner.lock();
+        self.process_commands(&mut inner)?;
+        let inner = &mut *inner;
+        let mut ev = 0;
+        if inner.pattern.has_in(&mut inner.pipes, &inner.options) {
+            ev |= POLLIN;
+        }
+        if inner.pattern.has_out(&mut inner.pipes, &inner.options) {
+            ev |= POLLOUT;
+        }
+        Ok(ev)
+    }
+
+    /// The descriptor behind `ZMQ_FD`.
+    pub fn fd(&self) -> RawFd {
+        self.mailbox.signaler().fd()
+    }
+
+    pub fn set_option(&self, option: i32, value: &[u8]) -> Result<()> {
+        self.check_open()?;
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        if inner.pattern.set_option(option, value, &mut inner.pipes)? {
+            return Ok(());
+        }
+        if inner.options.set(option, value)? {
+            return Ok(());
+        }
+        Err(Error::Inval)
+    }
+
+    pub fn get_option(&self, option: i32, out: &mut [u8]) -> Result<usize> {
+        self.check_open()?;
+        let value = match option {
+            id::EVENTS => OptionValue::Int(self.events()? as i32),
+            id::FD => OptionValue::Fd(self.fd()),
+            _ => {
+                let inner = self.inner.lock();
+                match option {
+                    id::RCVMORE => OptionValue::Int(inner.rcvmore as i32),
+                    _ => match inner.pattern.get_option(option) {
+                        Some(v) => v,
+                        None => inner.options.get(option).ok_or(Error::Inval)?,
+                    },
+                }
+            }
+        };
+        value.write_to(out)
+    }
+
+    pub fn bind(&self, endpoint: &str) -> Result<()> {
+        self.check_open()?;
+        let (proto, address) = parse_endpoint(endpoint)?;
+        check_protocol(proto, self.socket_type)?;
+        match proto {
+            "inproc" => {
+                let mut inner = self.inner.lock();
+                self.process_commands(&mut inner)?;
+                let pending = self.ctx.register_endpoint(address, self, &inner.options)?;
+                let me = Self::side_config(&inner.options);
+                for p in pending {
+                    p.pipe.set_hwms(me, p.connector);
+                    let mut pipe = p.pipe;
+                    pipe.peer_routing_id = p.connector_routing_id;
+                    pipe.endpoint = endpoint.to_string();
+                    self.attach_pipe(&mut inner, pipe);
+                }
+                inner.bound.push(address.to_string());
+                inner.options.last_endpoint = endpoint.to_string();
+                Ok(())
+            }
+            _ => Err(Error::NotSup),
+        }
+    }
+
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.check_open()?;
+        let (proto, address) = parse_endpoint(endpoint)?;
+        check_protocol(proto, self.socket_type)?;
+        match proto {
+            "inproc" => {
+                let mut inner = self.inner.lock();
+                self.process_commands(&mut inner)?;
+                let mut pipe = self.ctx.connect_inproc(address, self, &inner.options)?;
+                if let Some(rid) = inner.options.connect_routing_id.take() {
+                    pipe.peer_routing_id = rid;
+                }
+                pipe.endpoint = endpoint.to_string();
+                self.attach_pipe(&mut inner, pipe);
+                inner.options.last_endpoint = endpoint.to_string();
+                Ok(())
+            }
+            _ => Err(Error::NotSup),
+        }
+    }
+
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        self.check_open()?;
+        let (proto, address) = parse_endpoint(endpoint)?;
+        let mut inner = self.inner.lock();
+        self.process_commands(&mut inner)?;
+        match proto {
+            "inproc" => {
+                let pos = inner
+                    .bound
+                    .iter()
+                    .position(|a| a == address)
+                    .ok_or(Error::NoEnt)?;
+                inner.bound.remove(pos);
+                self.ctx.unregister_endpoint(address, self.id);
+                self.end_pipes_of(&mut inner, endpoint);
+                Ok(())
+            }
+            "tcp" | "ipc" | "udp" => Err(Error::NoEnt),
+            _ => Err(Error::ProtoNoSupport),
+        }
+    }
+
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.check_open()?;
+        let (proto, _) = parse_endpoint(endpoint)?;
+        let mut inner = self.inner.lock();
+        self.process_commands(&mut inner)?;
+        match proto {
+            "inproc" => {
+                if self.end_pipes_of(&mut inner, endpoint) == 0 {
+                    return Err(Error::NoEnt);
+                }
+                Ok(())
+            }
+            "tcp" | "ipc" | "udp" => Err(Error::NoEnt),
+            _ => Err(Error::ProtoNoSupport),
+        }
+    }
+
+    fn end_pipes_of(&self, inner: &mut Inner, endpoint: &str) -> usize {
+        let ids: Vec<PipeId> = inner
+            .pipes
+            .iter()
+            .filter(|(_, p)| p.endpoint == endpoint)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &ids {
+            Self::remove_pipe(inner, *id);
+        }
+        ids.len()
+    }
+
+    /// Closes the socket (`zmq_close`). What was sent over inproc stays in
+    /// the pipes for the peers to read; nothing blocks.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut inner = self.inner.lock();
+        let bound = std::mem::take(&mut inner.bound);
+        for address in bound {
+            self.ctx.unregister_endpoint(&address, self.id);
+        }
+        self.ctx.drop_pending_of(self.id);
+        let ids: Vec<PipeId> = inner.pipes.keys().copied().collect();
+        for id in ids {
+            Self::remove_pipe(&mut inner, id);
+        }
+        let _ = self.mailbox.take();
+        drop(inner);
+        self.ctx.socket_closed(self.id);
+    }
+}
+
+/// Splits `proto://address`; a missing separator or address is `EINVAL`.
+fn parse_endpoint(endpoint: &str) -> Result<(&str, &str)> {
+    let (proto, address) = endpoint.split_once("://").ok_or(Error::Inval)?;
+    if proto.is_empty() || address.is_empty() {
+        return Err(Error::Inval);
+    }
+    Ok((proto, address))
+}
+
+/// libzmq's answers for the transports it knows: those we do not offer yet
+/// give `ENOTSUP`, those libzmq was built without `EPROTONOSUPPORT`.
+fn check_protocol(proto: &str, socket_type: i32) -> Result<()> {
+    match proto {
+        "inproc" | "tcp" | "ipc" => Ok(()),
+        "udp" => {
+            // Only the draft RADIO/DISH/DGRAM types use udp.
+            let _ = socket_type;
+            Err(Error::NoCompatProto)
+        }
+        _ => Err(Error::ProtoNoSupport),
+    }
+}

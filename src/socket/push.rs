@@ -1,0 +1,34 @@
+//! PUSH: load-balances messages over its peers; never receives.
+
+use super::lb::LoadBalancer;
+use super::{Pattern, Pipes};
+use crate::error::{Error, Result};
+use crate::msg::Msg;
+use crate::options::Options;
+use crate::pipe::PipeId;
+
+#[derive(Default)]
+pub struct Push {
+    lb: LoadBalancer,
+}
+
+impl Pattern for Push {
+    fn attach(&mut self, id: PipeId, _pipes: &mut Pipes, _opts: &Options) {
+        self.lb.attach(id);
+    }
+    fn terminated(&mut self, id: PipeId, _pipes: &mut Pipes) {
+        self.lb.terminated(id);
+    }
+    fn send(&mut self, msg: &mut Msg, pipes: &mut Pipes, _opts: &Options) -> Result<()> {
+        self.lb.send(msg, pipes)
+    }
+    fn recv(&mut self, _pipes: &mut Pipes, _opts: &Options) -> Result<Msg> {
+        Err(Error::NotSup)
+    }
+    fn has_in(&mut self, _pipes: &mut Pipes, _opts: &Options) -> bool {
+        false
+    }
+    fn has_out(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
+        self.lb.has_out(pipes)
+    }
+}
