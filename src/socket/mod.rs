@@ -122,6 +122,8 @@ struct Inner {
     rcvmore: bool,
     /// Endpoints bound with inproc, for unbind and close.
     bound: Vec<String>,
+    /// Pipes whose peer left: removed once we have read what it sent.
+    dying: Vec<PipeId>,
 }
 
 pub struct Socket {
@@ -150,6 +152,7 @@ impl Socket {
                 pipes: Pipes::new(),
                 rcvmore: false,
                 bound: Vec::new(),
+                dying: Vec::new(),
             }),
             closed: AtomicBool::new(false),
         })
@@ -165,11 +168,6 @@ impl Socket {
 
     pub(crate) fn mailbox(&self) -> &Arc<Mailbox> {
         &self.mailbox
-    }
-
-    /// Wakes a thread blocked in this socket (context shutdown).
-    pub(crate) fn wake(&self) {
-        self.mailbox.ring();
     }
 
     fn check_open(&self) -> Result<()> {
@@ -189,19 +187,26 @@ impl Socket {
                 Command::Attach(pipe) => self.attach_pipe(inner, pipe),
                 Command::PipeTerm(id) => {
                     if let Some(p) = inner.pipes.get_mut(&id) {
-                        p.peer_gone = true;
+                        if !p.peer_gone {
+                            p.peer_gone = true;
+                            inner.dying.push(id);
+                        }
                     }
                 }
             }
         }
-        let gone: Vec<PipeId> = inner
-            .pipes
-            .iter()
-            .filter(|(_, p)| p.peer_gone && p.drained_and_dead())
-            .map(|(id, _)| *id)
-            .collect();
-        for id in gone {
-            Self::remove_pipe(inner, id);
+        if !inner.dying.is_empty() {
+            let mut i = 0;
+            while i < inner.dying.len() {
+                let id = inner.dying[i];
+                match inner.pipes.get(&id) {
+                    Some(p) if !p.drained_and_dead() => i += 1,
+                    _ => {
+                        inner.dying.swap_remove(i);
+                        Self::remove_pipe(inner, id);
+                    }
+                }
+            }
         }
         if self.ctx.is_terminating() {
             return Err(Error::Term);
@@ -505,3 +510,6 @@ fn check_protocol(proto: &str, socket_type: i32) -> Result<()> {
         _ => Err(Error::ProtoNoSupport),
     }
 }
+
+#[cfg(test)]
+mod tests;
