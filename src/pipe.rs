@@ -11,7 +11,7 @@
 //! may write again (full -> below the mark), and to tell it the pipe ended.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -44,6 +44,9 @@ pub struct Queue {
     state: Mutex<QueueState>,
     /// Mirror of `msgs`, read without the lock to ask "anything there?".
     visible: AtomicUsize,
+    /// Mirrors of `hwm` and `reader_closed`, for the writer's fast path.
+    hwm: AtomicUsize,
+    reader_closed: AtomicBool,
 }
 
 impl Queue {
@@ -61,6 +64,8 @@ impl Queue {
                 writer: None,
             }),
             visible: AtomicUsize::new(0),
+            hwm: AtomicUsize::new(hwm),
+            reader_closed: AtomicBool::new(false),
         }
     }
 }
@@ -140,8 +145,10 @@ impl PipeEnd {
 
     /// Recomputes the high-water marks once both sides are known.
     pub fn set_hwms(&self, me: SideConfig, peer: SideConfig) {
-        self.outq.state.lock().hwm = queue_hwm(&me, &peer);
-        self.inq.state.lock().hwm = queue_hwm(&peer, &me);
+        for (q, hwm) in [(&self.outq, queue_hwm(&me, &peer)), (&self.inq, queue_hwm(&peer, &me))] {
+            q.state.lock().hwm = hwm;
+            q.hwm.store(hwm, Ordering::Release);
+        }
     }
 
     /// True if a whole message is waiting to be read.
@@ -152,6 +159,13 @@ impl PipeEnd {
     /// True if a new message may be written now.
     pub fn can_write(&self) -> bool {
         if !self.staged.is_empty() {
+            return true;
+        }
+        // Fast path without the lock: well below the mark and reader alive.
+        let hwm = self.outq.hwm.load(Ordering::Acquire);
+        if (hwm == 0 || self.outq.visible.load(Ordering::Acquire) < hwm)
+            && !self.outq.reader_closed.load(Ordering::Acquire)
+        {
             return true;
         }
         let mut s = self.outq.state.lock();
@@ -259,6 +273,7 @@ impl PipeEnd {
         let notify_writer = {
             let mut s = self.inq.state.lock();
             s.reader_closed = true;
+            self.inq.reader_closed.store(true, Ordering::Release);
             s.reader = None;
             s.frames.clear();
             s.msgs = 0;

@@ -484,6 +484,8 @@ impl Socket {
         }
         let _ = self.mailbox.take();
         drop(inner);
+        // A thread still blocked in this socket wakes up to ENOTSOCK.
+        self.mailbox.ring();
         self.ctx.socket_closed(self.id);
     }
 }

@@ -57,9 +57,10 @@ impl XPub {
                 continue;
             };
             while p.has_msg() {
+                let first = !p.reading;
                 let Some(msg) = p.read() else { break };
                 let data = msg.data();
-                let kind = if !msg.more() && !data.is_empty() && data[0] <= 1 {
+                let kind = if first && !msg.more() && !data.is_empty() && data[0] <= 1 {
                     Some(data[0] == 1)
                 } else {
                     None
