@@ -160,14 +160,14 @@ impl Options {
             RCVHWM => self.rcvhwm = int_at_least(value, 0)?,
             AFFINITY => self.affinity = u64_value(value)?,
             ROUTING_ID => {
-                // libzmq: 1 to 255 bytes, and not starting with a zero byte.
-                if value.is_empty() || value.len() > 255 || value[0] == 0 {
+                // libzmq: 1 to 255 bytes.
+                if value.is_empty() || value.len() > 255 {
                     return Err(Error::Inval);
                 }
                 self.routing_id = value.to_vec();
             }
             CONNECT_ROUTING_ID => {
-                if value.is_empty() || value.len() > 255 || value[0] == 0 {
+                if value.is_empty() || value.len() > 255 {
                     return Err(Error::Inval);
                 }
                 self.connect_routing_id = Some(value.to_vec());

@@ -35,6 +35,9 @@ struct QueueState {
     reader_closed: bool,
     /// The writer found the queue full and waits for room.
     writer_waiting: bool,
+    /// The reader found the queue empty: the next message must wake it.
+    /// Until then writers skip the system call a ring costs.
+    reader_waiting: bool,
     reader: Option<(Arc<Mailbox>, PipeId)>,
     writer: Option<(Arc<Mailbox>, PipeId)>,
 }
@@ -60,6 +63,7 @@ impl Queue {
                 writer_closed: false,
                 reader_closed: false,
                 writer_waiting: false,
+                reader_waiting: true,
                 reader: None,
                 writer: None,
             }),
@@ -153,7 +157,15 @@ impl PipeEnd {
 
     /// True if a whole message is waiting to be read.
     pub fn has_msg(&self) -> bool {
-        self.reading || self.inq.visible.load(Ordering::Acquire) > 0
+        if self.reading || self.inq.visible.load(Ordering::Acquire) > 0 {
+            return true;
+        }
+        let mut s = self.inq.state.lock();
+        if s.msgs > 0 {
+            return true;
+        }
+        s.reader_waiting = true;
+        false
     }
 
     /// True if a new message may be written now.
@@ -205,11 +217,11 @@ impl PipeEnd {
                 s.frames.clear();
                 s.msgs = 0;
             }
-            let was_empty = s.msgs == 0;
             s.frames.extend(self.staged.drain(..));
             s.msgs += 1;
             self.outq.visible.store(s.msgs, Ordering::Release);
-            if was_empty {
+            if s.reader_waiting && s.reader.is_some() {
+                s.reader_waiting = false;
                 s.reader.as_ref().map(|(m, _)| Arc::clone(m))
             } else {
                 None
@@ -229,7 +241,10 @@ impl PipeEnd {
     pub fn read(&mut self) -> Option<Msg> {
         let (msg, ring) = {
             let mut s = self.inq.state.lock();
-            let msg = s.frames.pop_front()?;
+            let Some(msg) = s.frames.pop_front() else {
+                s.reader_waiting = true;
+                return None;
+            };
             let mut ring = None;
             if msg.more() {
                 self.reading = true;
