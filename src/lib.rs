@@ -16,5 +16,6 @@ pub mod pipe;
 pub mod proxy;
 pub mod signaler;
 pub mod socket;
+pub mod zmtp;
 
 pub use error::{Error, Result};
