@@ -271,6 +271,7 @@ impl Options {
             BINDTODEVICE => OptionValue::Str(self.bindtodevice.clone()),
             LAST_ENDPOINT => OptionValue::Str(self.last_endpoint.as_bytes().to_vec()),
             INVERT_MATCHING => OptionValue::Int(self.invert_matching as i32),
+            CONFLATE => OptionValue::Int(self.conflate as i32),
             MECHANISM => OptionValue::Int(0),
             THREAD_SAFE => OptionValue::Int(0),
             _ => return None,
@@ -297,7 +298,16 @@ impl OptionValue {
     /// report. A buffer of the wrong size gives `EINVAL`.
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize> {
         match self {
-            OptionValue::Int(v) | OptionValue::Fd(v) => put(out, &v.to_ne_bytes()),
+            OptionValue::Int(v) => put(out, &v.to_ne_bytes()),
+            // libzmq takes any buffer at least as large as a descriptor.
+            OptionValue::Fd(v) => {
+                let b = v.to_ne_bytes();
+                if out.len() < b.len() {
+                    return Err(Error::Inval);
+                }
+                out[..b.len()].copy_from_slice(&b);
+                Ok(b.len())
+            }
             OptionValue::I64(v) => put(out, &v.to_ne_bytes()),
             OptionValue::U64(v) => put(out, &v.to_ne_bytes()),
             OptionValue::Bytes(b) => {

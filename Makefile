@@ -1,0 +1,32 @@
+# ferrozmq: the commands CI and developers run. `make test` is what CI runs.
+
+CARGO = cargo
+CBINDGEN = cbindgen
+JOBS = -j2
+
+.PHONY: all build header check-header test demo clean
+
+all: build
+
+build:
+	$(CARGO) build --release $(JOBS)
+
+# include/zmq.h is generated from src/ffi/ and cbindgen.toml, and committed.
+header:
+	$(CBINDGEN) --quiet --config cbindgen.toml --output include/zmq.h src/ffi/mod.rs
+
+# Fails when include/zmq.h is not what `make header` would write.
+check-header:
+	@tmp=$$(mktemp) && \
+	$(CBINDGEN) --quiet --config cbindgen.toml --output "$$tmp" src/ffi/mod.rs && \
+	if diff -u include/zmq.h "$$tmp"; then rm -f "$$tmp"; \
+	else rm -f "$$tmp"; echo "include/zmq.h is stale: run 'make header'" >&2; exit 1; fi
+
+test: check-header
+	$(CARGO) test --release $(JOBS)
+
+demo: build
+	sh examples/run.sh
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,70 @@
+//! `zmq_proxy`, `zmq_proxy_steerable` and the older `zmq_device`.
+
+use std::ffi::{c_int, c_void};
+
+use super::guard;
+use super::handle::socket;
+use crate::error::{Error, Result};
+
+/// libzmq refuses a missing frontend or backend with `EFAULT` before
+/// looking at the handles (which then give `ENOTSOCK`).
+fn check_pair(frontend_: *mut c_void, backend_: *mut c_void) -> Result<()> {
+    if frontend_.is_null() || backend_.is_null() {
+        return Err(Error::Fault);
+    }
+    Ok(())
+}
+
+/// Runs the core proxy; it only ever returns with an error (`ETERM` when
+/// the context ends), so this returns -1 like libzmq's.
+fn run(frontend_: *mut c_void, backend_: *mut c_void, capture_: *mut c_void) -> Result<c_int> {
+    check_pair(frontend_, backend_)?;
+    let frontend = socket(frontend_)?;
+    let backend = socket(backend_)?;
+    let capture = if capture_.is_null() {
+        None
+    } else {
+        Some(socket(capture_)?)
+    };
+    crate::proxy::proxy(&frontend, &backend, capture.as_deref())?;
+    Ok(0)
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_proxy(
+    frontend_: *mut c_void,
+    backend_: *mut c_void,
+    capture_: *mut c_void,
+) -> c_int {
+    guard(-1, || run(frontend_, backend_, capture_))
+}
+
+/// Without a control socket this is `zmq_proxy`. The control commands
+/// (PAUSE, RESUME, TERMINATE, STATISTICS) are not implemented yet, so a
+/// control socket gives `ENOTSUP` rather than a proxy that ignores it.
+#[no_mangle]
+pub extern "C" fn zmq_proxy_steerable(
+    frontend_: *mut c_void,
+    backend_: *mut c_void,
+    capture_: *mut c_void,
+    control_: *mut c_void,
+) -> c_int {
+    guard(-1, || {
+        if control_.is_null() {
+            return run(frontend_, backend_, capture_);
+        }
+        check_pair(frontend_, backend_)?;
+        socket(frontend_)?;
+        socket(backend_)?;
+        socket(control_)?;
+        Err(Error::NotSup)
+    })
+}
+
+/// The device kind (`ZMQ_STREAMER`, `ZMQ_FORWARDER`, `ZMQ_QUEUE`) never
+/// mattered: every kind forwards both ways.
+#[no_mangle]
+pub extern "C" fn zmq_device(type_: c_int, frontend_: *mut c_void, backend_: *mut c_void) -> c_int {
+    let _ = type_;
+    guard(-1, || run(frontend_, backend_, std::ptr::null_mut()))
+}

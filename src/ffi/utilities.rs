@@ -1,0 +1,317 @@
+//! Everything else zmq.h offers: errors, version, capabilities, Z85,
+//! CURVE keys, atomic counters, the stopwatch, sleeping and threads.
+
+use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
+use std::ptr;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::constants::*;
+use super::{get_errno, guard, set_errno};
+use crate::error::{Error, Result};
+
+#[no_mangle]
+pub extern "C" fn zmq_errno() -> c_int {
+    get_errno()
+}
+
+/// A static description of `errnum_`: ours for the codes libzmq defines,
+/// the C library's for the rest.
+#[no_mangle]
+pub extern "C" fn zmq_strerror(errnum_: c_int) -> *const c_char {
+    let ours: Option<&'static CStr> = match errnum_ {
+        EFSM => Some(c"Operation cannot be accomplished in the socket's current state"),
+        ENOCOMPATPROTO => Some(c"The protocol is not compatible with the socket type"),
+        ETERM => Some(c"Context was terminated"),
+        EMTHREAD => Some(c"No I/O thread is available"),
+        // Fallback codes zmq.h defines for platforms that lack them; Linux
+        // has them all, but a caller may still pass the numbers.
+        n if n == ZMQ_HAUSNUMERO + 1 => Some(c"Not supported"),
+        n if n == ZMQ_HAUSNUMERO + 2 => Some(c"Protocol not supported"),
+        n if n == ZMQ_HAUSNUMERO + 3 => Some(c"No buffer space available"),
+        n if n == ZMQ_HAUSNUMERO + 4 => Some(c"Network is down"),
+        n if n == ZMQ_HAUSNUMERO + 5 => Some(c"Address in use"),
+        n if n == ZMQ_HAUSNUMERO + 6 => Some(c"Address not available"),
+        n if n == ZMQ_HAUSNUMERO + 7 => Some(c"Connection refused"),
+        n if n == ZMQ_HAUSNUMERO + 8 => Some(c"Operation in progress"),
+        n if n == ZMQ_HAUSNUMERO + 9 => Some(c"Not a socket"),
+        n if n == ZMQ_HAUSNUMERO + 10 => Some(c"Message too long"),
+        n if n == ZMQ_HAUSNUMERO + 11 => Some(c"Address family not supported"),
+        n if n == ZMQ_HAUSNUMERO + 12 => Some(c"Network is unreachable"),
+        n if n == ZMQ_HAUSNUMERO + 13 => Some(c"Connection aborted"),
+        n if n == ZMQ_HAUSNUMERO + 14 => Some(c"Connection reset"),
+        n if n == ZMQ_HAUSNUMERO + 15 => Some(c"Not connected"),
+        n if n == ZMQ_HAUSNUMERO + 16 => Some(c"Timed out"),
+        n if n == ZMQ_HAUSNUMERO + 17 => Some(c"Host unreachable"),
+        n if n == ZMQ_HAUSNUMERO + 18 => Some(c"Network reset"),
+        _ => None,
+    };
+    match ours {
+        Some(s) => s.as_ptr(),
+        // SAFETY: strerror accepts any number and returns a C string.
+        None => unsafe { libc::strerror(errnum_) },
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_version(major_: *mut c_int, minor_: *mut c_int, patch_: *mut c_int) {
+    for (p, v) in [
+        (major_, ZMQ_VERSION_MAJOR),
+        (minor_, ZMQ_VERSION_MINOR),
+        (patch_, ZMQ_VERSION_PATCH),
+    ] {
+        if !p.is_null() {
+            // SAFETY: non-NULL, an int the caller gave us to fill.
+            unsafe { *p = v };
+        }
+    }
+}
+
+/// Capabilities libzmq reports through `zmq_has`. Today only inproc works,
+/// so the only one we have is the draft API, when built with it.
+#[no_mangle]
+pub extern "C" fn zmq_has(capability_: *const c_char) -> c_int {
+    guard(0, || {
+        // SAFETY: a NUL-terminated string (or NULL, which has nothing).
+        let cap = unsafe { super::c_str(capability_) }.unwrap_or("");
+        Ok(match cap {
+            "draft" => cfg!(feature = "draft") as c_int,
+            // "ipc", "tipc", "pgm", "norm", "vmci", "curve", "gssapi",
+            // "ws", "wss": not built yet.
+            _ => 0,
+        })
+    })
+}
+
+// ZeroMQ RFC 32's alphabet.
+const Z85: &[u8; 85] =
+    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+fn z85_value(c: u8) -> Option<u32> {
+    Z85.iter().position(|&z| z == c).map(|p| p as u32)
+}
+
+/// Writes `size_ * 5 / 4` characters and a NUL into `dest_`; `size_` must
+/// be a multiple of 4.
+#[no_mangle]
+pub extern "C" fn zmq_z85_encode(
+    dest_: *mut c_char,
+    data_: *const u8,
+    size_: usize,
+) -> *mut c_char {
+    guard(ptr::null_mut(), || {
+        if !size_.is_multiple_of(4) {
+            return Err(Error::Inval);
+        }
+        if dest_.is_null() || (data_.is_null() && size_ > 0) {
+            return Err(Error::Fault);
+        }
+        let data: &[u8] = if size_ == 0 {
+            &[]
+        } else {
+            // SAFETY: non-NULL and readable for size_ bytes.
+            unsafe { std::slice::from_raw_parts(data_, size_) }
+        };
+        // SAFETY: the caller provides size_ * 5 / 4 + 1 bytes at dest_.
+        let out = unsafe { std::slice::from_raw_parts_mut(dest_ as *mut u8, size_ / 4 * 5 + 1) };
+        for (chunk, o) in data.chunks_exact(4).zip(out.chunks_exact_mut(5)) {
+            let mut v = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            for slot in o.iter_mut().rev() {
+                *slot = Z85[(v % 85) as usize];
+                v /= 85;
+            }
+        }
+        out[size_ / 4 * 5] = 0;
+        Ok(dest_)
+    })
+}
+
+/// Writes `strlen(string_) * 4 / 5` bytes into `dest_`; the length must
+/// be a multiple of 5 and every character in the alphabet.
+#[no_mangle]
+pub extern "C" fn zmq_z85_decode(dest_: *mut u8, string_: *const c_char) -> *mut u8 {
+    guard(ptr::null_mut(), || {
+        if string_.is_null() || dest_.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+        let s = unsafe { CStr::from_ptr(string_) }.to_bytes();
+        if !s.len().is_multiple_of(5) {
+            return Err(Error::Inval);
+        }
+        // SAFETY: the caller provides strlen * 4 / 5 bytes at dest_.
+        let out = unsafe { std::slice::from_raw_parts_mut(dest_, s.len() / 5 * 4) };
+        for (chunk, o) in s.chunks_exact(5).zip(out.chunks_exact_mut(4)) {
+            let mut v: u32 = 0;
+            for &c in chunk {
+                let d = z85_value(c).ok_or(Error::Inval)?;
+                v = v
+                    .checked_mul(85)
+                    .and_then(|v| v.checked_add(d))
+                    .ok_or(Error::Inval)?;
+            }
+            o.copy_from_slice(&v.to_be_bytes());
+        }
+        Ok(dest_)
+    })
+}
+
+/// CURVE is not built yet.
+#[no_mangle]
+pub extern "C" fn zmq_curve_keypair(
+    z85_public_key_: *mut c_char,
+    z85_secret_key_: *mut c_char,
+) -> c_int {
+    let _ = (z85_public_key_, z85_secret_key_);
+    set_errno(libc::ENOTSUP);
+    -1
+}
+
+/// CURVE is not built yet.
+#[no_mangle]
+pub extern "C" fn zmq_curve_public(
+    z85_public_key_: *mut c_char,
+    z85_secret_key_: *const c_char,
+) -> c_int {
+    let _ = (z85_public_key_, z85_secret_key_);
+    set_errno(libc::ENOTSUP);
+    -1
+}
+
+fn counter<'a>(p: *mut c_void) -> Result<&'a AtomicI32> {
+    if p.is_null() {
+        return Err(Error::Fault);
+    }
+    // SAFETY: a pointer from zmq_atomic_counter_new, not yet destroyed.
+    Ok(unsafe { &*(p as *const AtomicI32) })
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_atomic_counter_new() -> *mut c_void {
+    Box::into_raw(Box::new(AtomicI32::new(0))) as *mut c_void
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_atomic_counter_set(counter_: *mut c_void, value_: c_int) {
+    if let Ok(c) = counter(counter_) {
+        c.store(value_, Ordering::SeqCst);
+    }
+}
+
+/// Returns the value before the increment.
+#[no_mangle]
+pub extern "C" fn zmq_atomic_counter_inc(counter_: *mut c_void) -> c_int {
+    guard(-1, || Ok(counter(counter_)?.fetch_add(1, Ordering::SeqCst)))
+}
+
+/// Returns 1 while the counter is still non-zero after the decrement,
+/// 0 once it reaches zero.
+#[no_mangle]
+pub extern "C" fn zmq_atomic_counter_dec(counter_: *mut c_void) -> c_int {
+    guard(-1, || {
+        let before = counter(counter_)?.fetch_sub(1, Ordering::SeqCst);
+        Ok((before.wrapping_sub(1) != 0) as c_int)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_atomic_counter_value(counter_: *mut c_void) -> c_int {
+    guard(-1, || Ok(counter(counter_)?.load(Ordering::SeqCst)))
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_atomic_counter_destroy(counter_p_: *mut *mut c_void) {
+    if counter_p_.is_null() {
+        return;
+    }
+    // SAFETY: non-NULL, pointing to the caller's handle variable.
+    let p = unsafe { *counter_p_ };
+    if !p.is_null() {
+        // SAFETY: p came from Box::into_raw in zmq_atomic_counter_new.
+        drop(unsafe { Box::from_raw(p as *mut AtomicI32) });
+        // SAFETY: as above.
+        unsafe { *counter_p_ = ptr::null_mut() };
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_stopwatch_start() -> *mut c_void {
+    Box::into_raw(Box::new(Instant::now())) as *mut c_void
+}
+
+fn micros_since(watch: *mut c_void) -> c_ulong {
+    if watch.is_null() {
+        return 0;
+    }
+    // SAFETY: a pointer from zmq_stopwatch_start, not yet stopped.
+    let start = unsafe { &*(watch as *const Instant) };
+    start.elapsed().as_micros().min(c_ulong::MAX as u128) as c_ulong
+}
+
+/// Microseconds since the start; the watch keeps running.
+#[no_mangle]
+pub extern "C" fn zmq_stopwatch_intermediate(watch_: *mut c_void) -> c_ulong {
+    micros_since(watch_)
+}
+
+/// Microseconds since the start; the watch is freed.
+#[no_mangle]
+pub extern "C" fn zmq_stopwatch_stop(watch_: *mut c_void) -> c_ulong {
+    let us = micros_since(watch_);
+    if !watch_.is_null() {
+        // SAFETY: from Box::into_raw in zmq_stopwatch_start, freed once.
+        drop(unsafe { Box::from_raw(watch_ as *mut Instant) });
+    }
+    us
+}
+
+#[no_mangle]
+pub extern "C" fn zmq_sleep(seconds_: c_int) {
+    std::thread::sleep(Duration::from_secs(seconds_.max(0) as u64));
+}
+
+/// Stands for C's function type `zmq_thread_fn` (declared in cbindgen.toml).
+#[repr(C)]
+pub struct zmq_thread_fn {
+    _opaque: [u8; 0],
+}
+
+type ThreadFn = unsafe extern "C" fn(arg: *mut c_void);
+
+/// The C function and its argument, moved to the new thread.
+struct ThreadStart(ThreadFn, *mut c_void);
+// SAFETY: handing the argument to another thread is what the caller asked
+// for with zmq_threadstart; we never touch what it points to.
+unsafe impl Send for ThreadStart {}
+
+#[no_mangle]
+pub extern "C" fn zmq_threadstart(func_: *mut zmq_thread_fn, arg_: *mut c_void) -> *mut c_void {
+    guard(ptr::null_mut(), || {
+        if func_.is_null() {
+            return Err(Error::Inval);
+        }
+        // SAFETY: C passed a pointer to a function of type zmq_thread_fn;
+        // code and data pointers have the same size on our targets.
+        let f = unsafe { std::mem::transmute::<*mut zmq_thread_fn, ThreadFn>(func_) };
+        let start = ThreadStart(f, arg_);
+        let handle = std::thread::Builder::new()
+            .spawn(move || {
+                let start = start;
+                // SAFETY: the caller's thread function with its argument.
+                unsafe { (start.0)(start.1) }
+            })
+            .map_err(|_| Error::MThread)?;
+        Ok(Box::into_raw(Box::new(handle)) as *mut c_void)
+    })
+}
+
+/// Waits for the thread to finish, then frees its handle.
+#[no_mangle]
+pub extern "C" fn zmq_threadclose(thread_: *mut c_void) {
+    if thread_.is_null() {
+        return;
+    }
+    // SAFETY: from Box::into_raw in zmq_threadstart, closed once.
+    let handle = unsafe { Box::from_raw(thread_ as *mut std::thread::JoinHandle<()>) };
+    let _ = handle.join();
+}
