@@ -5,15 +5,20 @@
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
-OURS=$PWD/target/release
 SYS=$(dirname "$(ldconfig -p | awk '/libzmq\.so\.5 /{print $NF; exit}')")
 BIN=$PWD/target/perf
-mkdir -p "$BIN"
-[ -f "$OURS/libzmq.so" ] || cargo build --release -j2
+# The binaries ask for libzmq.so.5: give ours under that name.
+OURS=$BIN/ours
+mkdir -p "$OURS"
+[ -f target/release/libzmq.so ] || cargo build --release -j2
+ln -sf "$PWD/target/release/libzmq.so" "$OURS/libzmq.so.5"
 # Built once, against the system header and library: the drop-in case.
 for p in inproc_thr inproc_lat; do
     cc -O2 -o "$BIN/$p" "perf/$p.c" -lzmq -lpthread
 done
+# Refuse to report a comparison of libzmq with itself.
+LD_LIBRARY_PATH=$OURS ldd "$BIN/inproc_thr" | grep -q "$OURS/libzmq.so.5" || {
+    echo "compare.sh: our library is not the one loaded" >&2; exit 1; }
 run() { # lib-dir bench args...
     d=$1; shift
     if [ "${PIN:-0}" = 1 ]; then

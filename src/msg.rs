@@ -7,6 +7,7 @@
 //! free callback run exactly once, when the last reference goes, from
 //! whichever thread drops it.
 
+use std::cell::UnsafeCell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
@@ -87,10 +88,41 @@ impl Drop for Buffer {
     }
 }
 
+/// One byte of a [`Block`]: the C side may write through `zmq_msg_data`
+/// while the block is shared, so every byte is a cell.
+#[repr(transparent)]
+struct ByteCell(UnsafeCell<u8>);
+
+// SAFETY: concurrent writes through zmq_msg_data to a shared message are
+// the caller's race to avoid, exactly as in libzmq; Rust code only reads.
+unsafe impl Sync for ByteCell {}
+
+/// Our own payload memory: reference counts and bytes in one allocation.
+type Block = Arc<[ByteCell]>;
+
+/// Payloads up to this size get a single-allocation [`Block`]; larger
+/// ones a fallible allocation (a hostile size must not abort the host).
+const BLOCK_MAX: usize = 64 * 1024;
+
+/// A block of `size` bytes whose content is undefined until written, as
+/// libzmq's `zmq_msg_init_size` promises: zeroing would cost a memset and
+/// page faults on every large message.
+fn new_block(size: usize) -> Block {
+    let b = Arc::<[ByteCell]>::new_uninit_slice(size);
+    // SAFETY: a ByteCell is a byte with no invalid bit patterns; the bytes
+    // are filled by the caller (from_slice, or C through zmq_msg_data).
+    unsafe { b.assume_init() }
+}
+
 enum Body {
     Inline {
         len: u8,
         buf: [u8; INLINE_MAX],
+    },
+    Block {
+        buf: Block,
+        off: usize,
+        len: usize,
     },
     Shared {
         buf: Arc<Buffer>,
@@ -158,27 +190,38 @@ impl Msg {
         }
     }
 
-    /// A zero-filled frame of `size` bytes, for the caller to fill.
-    pub fn with_size(size: usize) -> Msg {
+    fn from_body(body: Body) -> Msg {
+        Msg {
+            body,
+            meta: None,
+            routing_id: 0,
+            flags: 0,
+        }
+    }
+
+    /// A frame of `size` bytes for the caller to fill (its content is
+    /// undefined until written, as with libzmq), or `None` when the memory
+    /// cannot be had: a huge size must not abort the host.
+    pub fn try_with_size(size: usize) -> Option<Msg> {
         if size <= INLINE_MAX {
             let mut m = Msg::new();
             if let Body::Inline { len, .. } = &mut m.body {
                 *len = size as u8;
             }
-            m
-        } else {
-            Msg::from_boxed(vec![0u8; size].into_boxed_slice())
+            return Some(m);
         }
-    }
-
-    /// Like `with_size`, but reports allocation failure instead of aborting.
-    pub fn try_with_size(size: usize) -> Option<Msg> {
-        if size <= INLINE_MAX {
-            return Some(Msg::with_size(size));
+        if size <= BLOCK_MAX {
+            return Some(Msg::from_body(Body::Block {
+                buf: new_block(size),
+                off: 0,
+                len: size,
+            }));
         }
         let mut v: Vec<u8> = Vec::new();
         v.try_reserve_exact(size).ok()?;
-        v.resize(size, 0);
+        // SAFETY: capacity is `size`; the bytes are undefined until the
+        // caller writes them, as zmq_msg_init_size documents.
+        unsafe { v.set_len(size) };
         Some(Msg::from_boxed(v.into_boxed_slice()))
     }
 
@@ -196,6 +239,17 @@ impl Msg {
                 routing_id: 0,
                 flags: 0,
             }
+        } else if data.len() <= BLOCK_MAX {
+            let buf = new_block(data.len());
+            // SAFETY: the block is fresh, unshared and data.len() bytes long.
+            unsafe {
+                std::ptr::copy_nonoverlapping(data.as_ptr(), buf.as_ptr() as *mut u8, data.len())
+            };
+            Msg::from_body(Body::Block {
+                buf,
+                off: 0,
+                len: data.len(),
+            })
         } else {
             Msg::from_boxed(data.to_vec().into_boxed_slice())
         }
@@ -275,6 +329,12 @@ impl Msg {
     pub fn data(&self) -> &[u8] {
         match &self.body {
             Body::Inline { len, buf } => &buf[..*len as usize],
+            Body::Block { buf, off, len } => {
+                // SAFETY: the block holds buf.len() >= off + len bytes; cells
+                // are plain bytes, read here while C may only write through
+                // zmq_msg_data under the caller's own synchronisation.
+                unsafe { std::slice::from_raw_parts((buf.as_ptr() as *const u8).add(*off), *len) }
+            }
             Body::Shared { buf, off, len } => &buf.as_slice()[*off..*off + *len],
             Body::Closed => &[],
         }
@@ -284,6 +344,9 @@ impl Msg {
     pub fn data_ptr(&mut self) -> *mut u8 {
         match &mut self.body {
             Body::Inline { buf, .. } => buf.as_mut_ptr(),
+            // SAFETY: off <= buf.len(); the bytes are cells, so writing
+            // through this pointer is allowed while the block is shared.
+            Body::Block { buf, off, .. } => unsafe { (buf.as_ptr() as *mut u8).add(*off) },
             // SAFETY: off <= buf.len, so the offset stays inside the allocation.
             Body::Shared { buf, off, .. } => unsafe { buf.ptr.add(*off) },
             Body::Closed => std::ptr::null_mut(),
@@ -293,7 +356,7 @@ impl Msg {
     pub fn len(&self) -> usize {
         match &self.body {
             Body::Inline { len, .. } => *len as usize,
-            Body::Shared { len, .. } => *len,
+            Body::Block { len, .. } | Body::Shared { len, .. } => *len,
             Body::Closed => 0,
         }
     }
@@ -342,6 +405,7 @@ impl Msg {
     /// caller's constant memory (`ZMQ_SHARED`).
     pub fn is_shared(&self) -> bool {
         match &self.body {
+            Body::Block { buf, .. } => Arc::strong_count(buf) > 1,
             Body::Shared { buf, .. } => {
                 Arc::strong_count(buf) > 1 || matches!(buf.owner, Owner::Const)
             }
@@ -361,6 +425,11 @@ impl Msg {
             Body::Inline { len, buf } => Body::Inline {
                 len: *len,
                 buf: *buf,
+            },
+            Body::Block { buf, off, len } => Body::Block {
+                buf: Arc::clone(buf),
+                off: *off,
+                len: *len,
             },
             Body::Shared { buf, off, len } => Body::Shared {
                 buf: Arc::clone(buf),
@@ -442,7 +511,7 @@ mod tests {
 
     #[test]
     fn with_size_is_writable() {
-        let mut m = Msg::with_size(100);
+        let mut m = Msg::try_with_size(100).unwrap();
         let p = m.data_ptr();
         // SAFETY: the message owns 100 writable bytes.
         unsafe { *p = 9 };

@@ -111,6 +111,17 @@ fn queue_hwm(sender: &SideConfig, receiver: &SideConfig) -> usize {
     }
 }
 
+/// A writer blocked at the high-water mark is woken only once the queue
+/// has drained to here (libzmq's low-water mark): waking it on the first
+/// free slot would switch threads once per message.
+fn low_water(hwm: usize) -> usize {
+    if hwm > 2048 {
+        hwm - 1024
+    } else {
+        hwm / 2
+    }
+}
+
 /// Makes a pipe between sides `a` and `b`. Each side's mailbox is set when
 /// it is known (a connect to a not-yet-bound inproc endpoint knows only one).
 pub fn pipe_pair(a: SideConfig, b: SideConfig) -> (PipeEnd, PipeEnd) {
@@ -149,7 +160,10 @@ impl PipeEnd {
 
     /// Recomputes the high-water marks once both sides are known.
     pub fn set_hwms(&self, me: SideConfig, peer: SideConfig) {
-        for (q, hwm) in [(&self.outq, queue_hwm(&me, &peer)), (&self.inq, queue_hwm(&peer, &me))] {
+        for (q, hwm) in [
+            (&self.outq, queue_hwm(&me, &peer)),
+            (&self.inq, queue_hwm(&peer, &me)),
+        ] {
             q.state.lock().hwm = hwm;
             q.hwm.store(hwm, Ordering::Release);
         }
@@ -252,7 +266,7 @@ impl PipeEnd {
                 self.reading = false;
                 s.msgs -= 1;
                 self.inq.visible.store(s.msgs, Ordering::Release);
-                if s.writer_waiting && (s.hwm == 0 || s.msgs < s.hwm) {
+                if s.writer_waiting && (s.hwm == 0 || s.msgs <= low_water(s.hwm)) {
                     s.writer_waiting = false;
                     ring = s.writer.as_ref().map(|(m, _)| Arc::clone(m));
                 }

@@ -31,6 +31,7 @@ pub extern "C" fn zmq_socket(context_: *mut c_void, type_: c_int) -> *mut c_void
 pub extern "C" fn zmq_close(s_: *mut c_void) -> c_int {
     guard(-1, || {
         let s = SOCKETS.remove(s_).ok_or(Error::NotSock)?;
+        super::handle::forget_socket(s_);
         s.close();
         Ok(0)
     })

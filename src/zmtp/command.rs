@@ -8,12 +8,18 @@ use super::ProtocolError;
 pub enum Command {
     Ready(Vec<(String, Vec<u8>)>),
     Error(Vec<u8>),
-    Ping { ttl_ds: u16, context: Vec<u8> },
+    Ping {
+        ttl_ds: u16,
+        context: Vec<u8>,
+    },
     Pong(Vec<u8>),
     Subscribe(Vec<u8>),
     Cancel(Vec<u8>),
     /// Any other command (mechanism handshakes: HELLO, WELCOME, ...).
-    Other { name: String, body: Vec<u8> },
+    Other {
+        name: String,
+        body: Vec<u8>,
+    },
 }
 
 /// Parses a command frame's body.
@@ -175,7 +181,10 @@ mod tests {
 
     #[test]
     fn truncated_properties_are_errors() {
-        let full = encode(&Command::Ready(vec![("Socket-Type".into(), b"REQ".to_vec())]));
+        let full = encode(&Command::Ready(vec![(
+            "Socket-Type".into(),
+            b"REQ".to_vec(),
+        )]));
         for cut in 1..full.len() - 1 {
             let r = parse(&full[..cut]);
             assert!(r.is_err() || cut <= 6, "cut {cut}: {r:?}");

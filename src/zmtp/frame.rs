@@ -55,7 +55,11 @@ enum State {
     /// Collecting the header bytes.
     Header,
     /// Collecting `remaining` body bytes into `body`.
-    Body { body: Vec<u8>, remaining: usize, flags: u8 },
+    Body {
+        body: Vec<u8>,
+        remaining: usize,
+        flags: u8,
+    },
 }
 
 /// Turns a byte stream into frames.
@@ -287,7 +291,10 @@ mod tests {
         let mut wire = vec![LONG];
         wire.extend_from_slice(&(1u64 << 40).to_be_bytes());
         let mut d = Decoder::new(Version::V3_1, 1000);
-        assert!(matches!(d.decode(&wire), Err(ProtocolError::TooLarge { .. })));
+        assert!(matches!(
+            d.decode(&wire),
+            Err(ProtocolError::TooLarge { .. })
+        ));
         let mut wire = vec![LONG];
         wire.extend_from_slice(&u64::MAX.to_be_bytes());
         let mut d = Decoder::new(Version::V3_1, -1);

@@ -89,7 +89,8 @@ impl GreetingDecoder {
                 break;
             }
             let take = want.min(input.len() - consumed);
-            self.buf.extend_from_slice(&input[consumed..consumed + take]);
+            self.buf
+                .extend_from_slice(&input[consumed..consumed + take]);
             consumed += take;
             if let Some(g) = self.check()? {
                 return Ok(Progress::Done {
