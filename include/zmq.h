@@ -724,11 +724,6 @@ int zmq_poll(struct zmq_pollitem_t *items_, int nitems_, long timeout_);
 
 int zmq_proxy(void *frontend_, void *backend_, void *capture_);
 
-/*
- Without a control socket this is `zmq_proxy`. The control commands
- (PAUSE, RESUME, TERMINATE, STATISTICS) are not implemented yet, so a
- control socket gives `ENOTSUP` rather than a proxy that ignores it.
- */
 int zmq_proxy_steerable(void *frontend_, void *backend_, void *capture_, void *control_);
 
 /*

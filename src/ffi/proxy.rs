@@ -15,18 +15,27 @@ fn check_pair(frontend_: *mut c_void, backend_: *mut c_void) -> Result<()> {
     Ok(())
 }
 
-/// Runs the core proxy; it only ever returns with an error (`ETERM` when
-/// the context ends), so this returns -1 like libzmq's.
-fn run(frontend_: *mut c_void, backend_: *mut c_void, capture_: *mut c_void) -> Result<c_int> {
+/// Runs the core proxy: -1 with an errno (`ETERM` when the context ends),
+/// or 0 after TERMINATE on the control socket, as libzmq's.
+fn run(
+    frontend_: *mut c_void,
+    backend_: *mut c_void,
+    capture_: *mut c_void,
+    control_: *mut c_void,
+) -> Result<c_int> {
     check_pair(frontend_, backend_)?;
     let frontend = socket(frontend_)?;
     let backend = socket(backend_)?;
-    let capture = if capture_.is_null() {
-        None
-    } else {
-        Some(socket(capture_)?)
+    let optional = |h: *mut c_void| -> Result<Option<_>> {
+        if h.is_null() {
+            Ok(None)
+        } else {
+            socket(h).map(Some)
+        }
     };
-    crate::proxy::proxy(&frontend, &backend, capture.as_deref())?;
+    let capture = optional(capture_)?;
+    let control = optional(control_)?;
+    crate::proxy::proxy(&frontend, &backend, capture.as_deref(), control.as_deref())?;
     Ok(0)
 }
 
@@ -36,12 +45,9 @@ pub extern "C" fn zmq_proxy(
     backend_: *mut c_void,
     capture_: *mut c_void,
 ) -> c_int {
-    guard(-1, || run(frontend_, backend_, capture_))
+    guard(-1, || run(frontend_, backend_, capture_, std::ptr::null_mut()))
 }
 
-/// Without a control socket this is `zmq_proxy`. The control commands
-/// (PAUSE, RESUME, TERMINATE, STATISTICS) are not implemented yet, so a
-/// control socket gives `ENOTSUP` rather than a proxy that ignores it.
 #[no_mangle]
 pub extern "C" fn zmq_proxy_steerable(
     frontend_: *mut c_void,
@@ -49,16 +55,7 @@ pub extern "C" fn zmq_proxy_steerable(
     capture_: *mut c_void,
     control_: *mut c_void,
 ) -> c_int {
-    guard(-1, || {
-        if control_.is_null() {
-            return run(frontend_, backend_, capture_);
-        }
-        check_pair(frontend_, backend_)?;
-        socket(frontend_)?;
-        socket(backend_)?;
-        socket(control_)?;
-        Err(Error::NotSup)
-    })
+    guard(-1, || run(frontend_, backend_, capture_, control_))
 }
 
 /// The device kind (`ZMQ_STREAMER`, `ZMQ_FORWARDER`, `ZMQ_QUEUE`) never
@@ -66,5 +63,7 @@ pub extern "C" fn zmq_proxy_steerable(
 #[no_mangle]
 pub extern "C" fn zmq_device(type_: c_int, frontend_: *mut c_void, backend_: *mut c_void) -> c_int {
     let _ = type_;
-    guard(-1, || run(frontend_, backend_, std::ptr::null_mut()))
+    guard(-1, || {
+        run(frontend_, backend_, std::ptr::null_mut(), std::ptr::null_mut())
+    })
 }
