@@ -8,8 +8,11 @@ JOBS = -j2
 
 all: build
 
+# Programs built against libzmq ask the loader for libzmq.so.5: give ours
+# that name too, so LD_LIBRARY_PATH=target/release finds it.
 build:
 	$(CARGO) build --release $(JOBS)
+	ln -sf libzmq.so target/release/libzmq.so.5
 
 # include/zmq.h is generated from src/ffi/ and cbindgen.toml, and committed.
 header:
