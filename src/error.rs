@@ -49,6 +49,8 @@ pub enum Error {
     NoMem,
     #[error("message too long")]
     MsgSize,
+    #[error("file name too long")]
+    NameTooLong,
     #[error("os error {0}")]
     Os(i32),
 }
@@ -77,6 +79,7 @@ impl Error {
             Error::NoDev => libc::ENODEV,
             Error::NoMem => libc::ENOMEM,
             Error::MsgSize => libc::EMSGSIZE,
+            Error::NameTooLong => libc::ENAMETOOLONG,
             Error::Os(e) => e,
         }
     }

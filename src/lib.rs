@@ -16,6 +16,7 @@ pub mod pipe;
 pub mod proxy;
 pub mod signaler;
 pub mod socket;
+pub mod transport;
 pub mod zmtp;
 
 pub use error::{Error, Result};

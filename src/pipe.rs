@@ -125,10 +125,17 @@ fn low_water(hwm: usize) -> usize {
 /// Makes a pipe between sides `a` and `b`. Each side's mailbox is set when
 /// it is known (a connect to a not-yet-bound inproc endpoint knows only one).
 pub fn pipe_pair(a: SideConfig, b: SideConfig) -> (PipeEnd, PipeEnd) {
+    pipe_pair_with(queue_hwm(&a, &b), queue_hwm(&b, &a), a.conflate || b.conflate)
+}
+
+/// Makes a pipe with the given limits per direction (0 = none), as a
+/// socket and its session use: over tcp and ipc each direction is bounded
+/// by the socket's own SNDHWM or RCVHWM alone, as in libzmq.
+pub fn pipe_pair_with(a_to_b_hwm: usize, b_to_a_hwm: usize, conflate: bool) -> (PipeEnd, PipeEnd) {
     let id_a = NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed);
     let id_b = NEXT_PIPE_ID.fetch_add(1, Ordering::Relaxed);
-    let a_to_b = Arc::new(Queue::new(queue_hwm(&a, &b), a.conflate || b.conflate));
-    let b_to_a = Arc::new(Queue::new(queue_hwm(&b, &a), a.conflate || b.conflate));
+    let a_to_b = Arc::new(Queue::new(a_to_b_hwm, conflate));
+    let b_to_a = Arc::new(Queue::new(b_to_a_hwm, conflate));
     let end = |id, inq: &Arc<Queue>, outq: &Arc<Queue>| PipeEnd {
         id,
         inq: Arc::clone(inq),

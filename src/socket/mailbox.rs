@@ -1,5 +1,6 @@
-//! The typed mailbox of a socket: commands from other threads, and the
-//! doorbell that wakes the socket's owner.
+//! The typed mailbox of a pipe's owner (a socket, or a session in an I/O
+//! thread): commands from other threads, and the doorbell that wakes the
+//! owner.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,12 +16,23 @@ pub enum Command {
     Attach(PipeEnd),
     /// The peer ended the pipe we know by this id.
     PipeTerm(PipeId),
+    /// The connection behind this pipe was re-established: subscriptions
+    /// must be sent again (libzmq's "hiccup").
+    Hiccup(PipeId),
+}
+
+/// How a mailbox wakes its owner.
+enum Doorbell {
+    /// A socket: its signaler, whose fd is `ZMQ_FD`.
+    Signaler(Signaler),
+    /// A session: marks it ready in its I/O thread and wakes that thread.
+    Callback(Box<dyn Fn() + Send + Sync>),
 }
 
 pub struct Mailbox {
     commands: Mutex<Vec<Command>>,
     pending: AtomicBool,
-    signaler: Signaler,
+    doorbell: Doorbell,
 }
 
 impl Mailbox {
@@ -28,14 +40,23 @@ impl Mailbox {
         Ok(Mailbox {
             commands: Mutex::new(Vec::new()),
             pending: AtomicBool::new(false),
-            signaler: Signaler::new()?,
+            doorbell: Doorbell::Signaler(Signaler::new()?),
         })
+    }
+
+    /// A mailbox whose ring calls `ring` (an I/O thread's wake-up).
+    pub fn with_callback(ring: impl Fn() + Send + Sync + 'static) -> Mailbox {
+        Mailbox {
+            commands: Mutex::new(Vec::new()),
+            pending: AtomicBool::new(false),
+            doorbell: Doorbell::Callback(Box::new(ring)),
+        }
     }
 
     pub fn post(&self, cmd: Command) {
         self.commands.lock().push(cmd);
         self.pending.store(true, Ordering::Release);
-        self.signaler.ring();
+        self.ring();
     }
 
     /// Takes every queued command; cheap when there is none.
@@ -47,10 +68,17 @@ impl Mailbox {
     }
 
     pub fn ring(&self) {
-        self.signaler.ring();
+        match &self.doorbell {
+            Doorbell::Signaler(s) => s.ring(),
+            Doorbell::Callback(f) => f(),
+        }
     }
 
-    pub fn signaler(&self) -> &Signaler {
-        &self.signaler
+    /// The signaler of a socket's mailbox (None for a session's).
+    pub fn signaler(&self) -> Option<&Signaler> {
+        match &self.doorbell {
+            Doorbell::Signaler(s) => Some(s),
+            Doorbell::Callback(_) => None,
+        }
     }
 }

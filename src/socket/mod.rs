@@ -88,6 +88,8 @@ pub(crate) trait Pattern: Send {
     fn get_option(&self, _opt: i32) -> Option<OptionValue> {
         None
     }
+    /// The pipe's connection was re-established (resend subscriptions).
+    fn hiccup(&mut self, _id: PipeId, _pipes: &mut Pipes) {}
     /// Whether a second peer may attach (PAIR accepts one).
     fn accepts_pipe(&self) -> bool {
         true
@@ -185,6 +187,11 @@ impl Socket {
         for cmd in self.mailbox.take() {
             match cmd {
                 Command::Attach(pipe) => self.attach_pipe(inner, pipe),
+                Command::Hiccup(id) => {
+                    if inner.pipes.contains_key(&id) {
+                        inner.pattern.hiccup(id, &mut inner.pipes);
+                    }
+                }
                 Command::PipeTerm(id) => {
                     if let Some(p) = inner.pipes.get_mut(&id) {
                         if !p.peer_gone {
@@ -283,7 +290,10 @@ impl Socket {
                     Some(d - now)
                 }
             };
-            self.mailbox.signaler().wait(wait);
+            match self.mailbox.signaler() {
+                Some(signaler) => signaler.wait(wait),
+                None => std::thread::sleep(Duration::from_millis(1)),
+            }
         }
     }
 
@@ -317,7 +327,9 @@ impl Socket {
     /// the rings on `ZMQ_FD`, as libzmq does when it is read.
     pub fn events(&self) -> Result<i16> {
         self.check_open()?;
-        self.mailbox.signaler().drain();
+        if let Some(signaler) = self.mailbox.signaler() {
+            signaler.drain();
+        }
         let mut inner = self.inner.lock();
         self.process_commands(&mut inner)?;
         let inner = &mut *inner;
@@ -333,7 +345,7 @@ impl Socket {
 
     /// The descriptor behind `ZMQ_FD`.
     pub fn fd(&self) -> RawFd {
-        self.mailbox.signaler().fd()
+        self.mailbox.signaler().map_or(-1, |s| s.fd())
     }
 
     pub fn set_option(&self, option: i32, value: &[u8]) -> Result<()> {

@@ -82,9 +82,14 @@ impl XSub {
 }
 
 impl Pattern for XSub {
-    fn attach(&mut self, pid: PipeId, pipes: &mut Pipes, _opts: &Options) {
+    fn attach(&mut self, pid: PipeId, pipes: &mut Pipes, opts: &Options) {
         self.fq.attach(pid);
         self.pipes.push(pid);
+        self.hiccup(pid, pipes);
+        let _ = opts;
+    }
+
+    fn hiccup(&mut self, pid: PipeId, pipes: &mut Pipes) {
         if let Some(p) = pipes.get_mut(&pid) {
             for topic in self.subs.prefixes() {
                 let mut m = Vec::with_capacity(topic.len() + 1);

@@ -1,0 +1,167 @@
+//! Transports over the network stack: addresses, listeners and streams
+//! for tcp and ipc, behind one `Stream`/`Listener` pair so sessions do not
+//! care which they run on.
+
+pub mod ipc;
+pub mod tcp;
+
+use std::io::{self, IoSlice, Read, Write};
+
+use mio::event::Source;
+use mio::{Interest, Registry, Token};
+
+use crate::error::{Error, Result};
+
+/// A connected byte stream.
+pub enum Stream {
+    Tcp(mio::net::TcpStream),
+    Ipc(mio::net::UnixStream),
+}
+
+/// A bound, listening endpoint.
+pub enum Listener {
+    Tcp(mio::net::TcpListener),
+    Ipc(mio::net::UnixListener, ipc::Cleanup),
+}
+
+impl Stream {
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Ipc(s) => s.read(buf),
+        }
+    }
+
+    pub fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored(bufs),
+            Stream::Ipc(s) => s.write_vectored(bufs),
+        }
+    }
+
+    /// The peer's address as `zmq_msg_gets("Peer-Address")` reports it.
+    pub fn peer_address(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            Stream::Ipc(_) => String::new(),
+        }
+    }
+
+    /// For a connect in progress: true once connected, Err if it failed.
+    pub fn connect_result(&self) -> io::Result<bool> {
+        match self {
+            Stream::Tcp(s) => {
+                if let Some(e) = s.take_error()? {
+                    return Err(e);
+                }
+                match s.peer_addr() {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+            Stream::Ipc(s) => {
+                if let Some(e) = s.take_error()? {
+                    return Err(e);
+                }
+                Ok(true)
+            }
+        }
+    }
+}
+
+impl Source for Stream {
+    fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.register(r, t, i),
+            Stream::Ipc(s) => s.register(r, t, i),
+        }
+    }
+    fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.reregister(r, t, i),
+            Stream::Ipc(s) => s.reregister(r, t, i),
+        }
+    }
+    fn deregister(&mut self, r: &Registry) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.deregister(r),
+            Stream::Ipc(s) => s.deregister(r),
+        }
+    }
+}
+
+impl Listener {
+    /// Accepts one connection, `Ok(None)` when none is waiting.
+    pub fn accept(&mut self) -> io::Result<Option<Stream>> {
+        let r = match self {
+            Listener::Tcp(l) => l.accept().map(|(s, _)| {
+                let _ = s.set_nodelay(true);
+                Stream::Tcp(s)
+            }),
+            Listener::Ipc(l, _) => l.accept().map(|(s, _)| Stream::Ipc(s)),
+        };
+        match r {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Source for Listener {
+    fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.register(r, t, i),
+            Listener::Ipc(l, _) => l.register(r, t, i),
+        }
+    }
+    fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.reregister(r, t, i),
+            Listener::Ipc(l, _) => l.reregister(r, t, i),
+        }
+    }
+    fn deregister(&mut self, r: &Registry) -> io::Result<()> {
+        match self {
+            Listener::Tcp(l) => l.deregister(r),
+            Listener::Ipc(l, _) => l.deregister(r),
+        }
+    }
+}
+
+/// Where a connect goes, resolved once at `zmq_connect` (re-resolved on
+/// each reconnect attempt for host names).
+#[derive(Clone, Debug)]
+pub enum Target {
+    Tcp(tcp::ConnectAddress),
+    Ipc(ipc::Path),
+}
+
+impl Target {
+    pub fn parse(proto: &str, address: &str, ipv6: bool) -> Result<Target> {
+        match proto {
+            "tcp" => Ok(Target::Tcp(tcp::ConnectAddress::parse(address, ipv6)?)),
+            "ipc" => Ok(Target::Ipc(ipc::Path::parse(address)?)),
+            _ => Err(Error::ProtoNoSupport),
+        }
+    }
+
+    /// Starts a non-blocking connect.
+    pub fn connect(&self) -> io::Result<Stream> {
+        match self {
+            Target::Tcp(a) => a.connect().map(Stream::Tcp),
+            Target::Ipc(p) => p.connect().map(Stream::Ipc),
+        }
+    }
+}
+
+/// Binds `address` for `proto`; returns the listener and the endpoint to
+/// report as `ZMQ_LAST_ENDPOINT` (wildcards resolved).
+pub fn bind(proto: &str, address: &str, ipv6: bool, backlog: i32) -> Result<(Listener, String)> {
+    match proto {
+        "tcp" => tcp::bind(address, ipv6, backlog),
+        "ipc" => ipc::bind(address, backlog),
+        _ => Err(Error::ProtoNoSupport),
+    }
+}
