@@ -10,7 +10,7 @@ BIN=$PWD/target/perf
 # The binaries ask for libzmq.so.5: give ours under that name.
 OURS=$BIN/ours
 mkdir -p "$OURS"
-[ -f target/release/libzmq.so ] || cargo build --release -j2
+cargo build --release -j2 --lib
 ln -sf "$PWD/target/release/libzmq.so" "$OURS/libzmq.so.5"
 # Built once, against the system header and library: the drop-in case.
 for p in inproc_thr inproc_lat; do

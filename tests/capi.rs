@@ -37,9 +37,13 @@ fn our_lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let prof = profile_dir();
-        let so = prof.join("libzmq.so");
+        // `cargo test` rebuilds deps/libzmq.so but does not copy it up to
+        // the profile directory, whose copy may be stale: prefer deps/.
+        let fresh = prof.join("deps").join("libzmq.so");
+        let mut so = if fresh.exists() { fresh } else { prof.join("libzmq.so") };
         if !so.exists() {
             build_cdylib(&prof);
+            so = prof.join("libzmq.so");
         }
         assert!(so.exists(), "{} missing after cargo build", so.display());
         let dir = scratch_dir().join("lib");
@@ -150,9 +154,12 @@ fn compile(name: &str, flavor: &Flavor) -> Result<PathBuf, String> {
 fn resolved_libzmq(bin: &Path, ld_path: Option<&Path>) -> String {
     let mut cmd = Command::new("ldd");
     cmd.arg(bin);
-    if let Some(p) = ld_path {
-        cmd.env("LD_LIBRARY_PATH", p);
-    }
+    // cargo puts target/<profile> on LD_LIBRARY_PATH for tests; only the
+    // rpath (or the path given here) may decide which libzmq loads.
+    match ld_path {
+        Some(p) => cmd.env("LD_LIBRARY_PATH", p),
+        None => cmd.env_remove("LD_LIBRARY_PATH"),
+    };
     let out = cmd.output().expect("run ldd");
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -168,9 +175,10 @@ fn run(bin: &Path, ld_path: Option<&Path>) -> Result<String, String> {
     cmd.stdin(Stdio::null())
         .stdout(file.try_clone().unwrap())
         .stderr(file);
-    if let Some(p) = ld_path {
-        cmd.env("LD_LIBRARY_PATH", p);
-    }
+    match ld_path {
+        Some(p) => cmd.env("LD_LIBRARY_PATH", p),
+        None => cmd.env_remove("LD_LIBRARY_PATH"),
+    };
     let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
     let start = Instant::now();
     let status = loop {
@@ -250,6 +258,8 @@ capi_tests!(
     test_connect_before_bind,
     test_ctx,
     test_dealer,
+    test_epoll,
+    test_lifecycle,
     test_msg,
     test_multipart,
     test_options,
@@ -261,6 +271,8 @@ capi_tests!(
     test_pubsub,
     test_reqrep,
     test_router,
+    test_stress,
+    test_threads,
 );
 
 /// Binaries built for Debian's libzmq run unchanged on ours.

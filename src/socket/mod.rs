@@ -350,6 +350,9 @@ impl Socket {
 
     pub fn set_option(&self, option: i32, value: &[u8]) -> Result<()> {
         self.check_open()?;
+        if self.ctx.is_terminating() {
+            return Err(Error::Term);
+        }
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
         if inner.pattern.set_option(option, value, &mut inner.pipes)? {
@@ -439,8 +442,9 @@ impl Socket {
                     .position(|a| a == address)
                     .ok_or(Error::NoEnt)?;
                 inner.bound.remove(pos);
+                // Only the name goes: connections made through it stay, as
+                // in libzmq, and new connects wait for the next bind.
                 self.ctx.unregister_endpoint(address, self.id);
-                self.end_pipes_of(&mut inner, endpoint);
                 Ok(())
             }
             "tcp" | "ipc" | "udp" => Err(Error::NoEnt),

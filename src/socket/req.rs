@@ -103,7 +103,9 @@ impl Pattern for Req {
         }
         while self.message_begins {
             let (first, from) = self.dealer.fq.recv_from(pipes)?;
-            if self.reply_pipe.is_some_and(|p| p != from) || !first.more() {
+            // Only the peer that got the request may answer it; if that
+            // peer is gone, no reply can be the right one.
+            if self.reply_pipe != Some(from) || !first.more() {
                 self.skip_rest(first, pipes);
                 continue;
             }

@@ -129,13 +129,19 @@ impl MultiTrie {
         rm(self, prefix, pipe)
     }
 
-    /// Removes `pipe` everywhere; returns the prefixes nobody wants now.
-    pub fn remove_pipe(&mut self, pipe: PipeId) -> Vec<Vec<u8>> {
-        fn walk(node: &mut MultiTrie, pipe: PipeId, path: &mut Vec<u8>, out: &mut Vec<Vec<u8>>) {
+    /// Removes `pipe` everywhere; returns each prefix it held, with true
+    /// where nobody wants that prefix now.
+    pub fn remove_pipe(&mut self, pipe: PipeId) -> Vec<(Vec<u8>, bool)> {
+        fn walk(
+            node: &mut MultiTrie,
+            pipe: PipeId,
+            path: &mut Vec<u8>,
+            out: &mut Vec<(Vec<u8>, bool)>,
+        ) {
             let before = node.pipes.len();
             node.pipes.retain(|p| *p != pipe);
-            if before > 0 && node.pipes.is_empty() {
-                out.push(path.clone());
+            if node.pipes.len() < before {
+                out.push((path.clone(), node.pipes.is_empty()));
             }
             let keys: Vec<u8> = node.children.keys().copied().collect();
             for b in keys {
@@ -196,7 +202,7 @@ mod tests {
         t.matching(b"abc", |p| got.push(p));
         got.sort();
         assert_eq!(got, vec![1, 2, 3]);
-        assert_eq!(t.remove_pipe(1), vec![b"a".to_vec()]);
+        assert_eq!(t.remove_pipe(1), vec![(b"a".to_vec(), true)]);
         let mut got = Vec::new();
         t.matching(b"a", |p| got.push(p));
         assert_eq!(got, vec![3]);

@@ -124,7 +124,10 @@ impl Pattern for XPub {
         self.dist.terminated(pid);
         let gone = self.subs.remove_pipe(pid);
         if !self.is_pub && !self.manual {
-            for topic in gone {
+            // A cancel per topic nobody holds now; per topic the pipe held
+            // at all under XPUB_VERBOSER.
+            let verbose = self.verbose_unsubs;
+            for (topic, _) in gone.into_iter().filter(|(_, last)| *last || verbose) {
                 let mut m = Vec::with_capacity(topic.len() + 1);
                 m.push(0);
                 m.extend_from_slice(&topic);
