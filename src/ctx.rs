@@ -12,6 +12,7 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
+use crate::io::thread::IoThread;
 use crate::options::Options;
 use crate::pipe::{pipe_pair, PipeEnd, SideConfig};
 use crate::socket::mailbox::{Command, Mailbox};
@@ -77,6 +78,8 @@ pub struct Ctx {
     all_closed: Condvar,
     terminating: AtomicBool,
     inproc: Mutex<Inproc>,
+    /// Started by the first tcp or ipc bind/connect.
+    io: Mutex<Option<Arc<IoThread>>>,
 }
 
 impl Ctx {
@@ -97,6 +100,7 @@ impl Ctx {
             all_closed: Condvar::new(),
             terminating: AtomicBool::new(false),
             inproc: Mutex::new(Inproc::default()),
+            io: Mutex::new(None),
         })
     }
 
@@ -174,13 +178,33 @@ impl Ctx {
         }
     }
 
-    /// `zmq_ctx_term`: shuts down, then waits for every socket to close.
+    /// `zmq_ctx_term`: shuts down, waits for every socket to close, then
+    /// for the I/O thread to deliver what lingers.
     pub fn terminate(&self) {
         self.shutdown();
         let mut sockets = self.sockets.lock();
         while !sockets.is_empty() {
             self.all_closed.wait(&mut sockets);
         }
+        drop(sockets);
+        let io = self.io.lock().take();
+        if let Some(io) = io {
+            io.stop();
+        }
+    }
+
+    /// The I/O thread, started on first use.
+    pub(crate) fn io_thread(&self) -> Result<Arc<IoThread>> {
+        let mut io = self.io.lock();
+        if let Some(t) = io.as_ref() {
+            return Ok(Arc::clone(t));
+        }
+        if self.settings.lock().io_threads == 0 {
+            return Err(Error::MThread);
+        }
+        let t = Arc::new(IoThread::start().map_err(|_| Error::MThread)?);
+        *io = Some(Arc::clone(&t));
+        Ok(t)
     }
 
     /// Binds an inproc name; returns the connects that were waiting for it.

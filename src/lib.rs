@@ -10,6 +10,7 @@
 pub mod ctx;
 pub mod error;
 pub mod ffi;
+pub mod io;
 pub mod msg;
 pub mod options;
 pub mod pipe;

@@ -59,7 +59,7 @@ fn build_cdylib(prof: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.arg("build").arg("--lib").current_dir(repo_root());
-    if prof.file_name().map_or(false, |n| n == "release") {
+    if prof.file_name().is_some_and(|n| n == "release") {
         cmd.arg("--release");
     }
     let status = cmd.status().expect("run cargo build");

@@ -37,7 +37,9 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::{id, OptionValue, Options};
-use crate::pipe::{PipeEnd, PipeId, SideConfig};
+use crate::io::{IoCommand, SocketLink};
+use crate::pipe::{pipe_pair_with, PipeEnd, PipeId, SideConfig};
+use crate::transport::{self, Target};
 use mailbox::{Command, Mailbox};
 
 /// Socket types, as zmq.h numbers them.
@@ -126,6 +128,10 @@ struct Inner {
     bound: Vec<String>,
     /// Pipes whose peer left: removed once we have read what it sent.
     dying: Vec<PipeId>,
+    /// tcp/ipc endpoints bound: (as given, as resolved).
+    bound_io: Vec<(String, String)>,
+    /// tcp/ipc endpoints connected, as given.
+    connected_io: Vec<String>,
 }
 
 pub struct Socket {
@@ -155,6 +161,8 @@ impl Socket {
                 rcvmore: false,
                 bound: Vec::new(),
                 dying: Vec::new(),
+                bound_io: Vec::new(),
+                connected_io: Vec::new(),
             }),
             closed: AtomicBool::new(false),
         })
@@ -404,7 +412,30 @@ impl Socket {
                 inner.options.last_endpoint = endpoint.to_string();
                 Ok(())
             }
-            _ => Err(Error::NotSup),
+            _ => {
+                let mut inner = self.inner.lock();
+                self.process_commands(&mut inner)?;
+                let io = self.ctx.io_thread()?;
+                let o = &inner.options;
+                let (listener, resolved) = transport::bind(proto, address, o.ipv6, o.backlog)?;
+                let link = self.link(&inner.options);
+                io.send(IoCommand::Listen {
+                    listener,
+                    endpoint: resolved.clone(),
+                    link,
+                });
+                inner.options.last_endpoint = resolved.clone();
+                inner.bound_io.push((endpoint.to_string(), resolved));
+                Ok(())
+            }
+        }
+    }
+
+    fn link(&self, options: &Options) -> SocketLink {
+        SocketLink {
+            socket_id: self.id,
+            mailbox: Arc::clone(&self.mailbox),
+            options: options.clone(),
         }
     }
 
@@ -425,7 +456,42 @@ impl Socket {
                 inner.options.last_endpoint = endpoint.to_string();
                 Ok(())
             }
-            _ => Err(Error::NotSup),
+            _ => {
+                let mut inner = self.inner.lock();
+                self.process_commands(&mut inner)?;
+                let target = Target::parse(proto, address, inner.options.ipv6)?;
+                let io = self.ctx.io_thread()?;
+                // The pipe exists from now on, so messages queue before the
+                // peer does; a ROUTER without CONNECT_ROUTING_ID must wait
+                // for the peer's routing id, and IMMEDIATE waits by choice.
+                let o = &inner.options;
+                let early = !o.immediate
+                    && self.socket_type != kind::STREAM
+                    && (self.socket_type != kind::ROUTER || o.connect_routing_id.is_some());
+                let pipe = if early {
+                    let (mut mine, theirs) =
+                        pipe_pair_with(o.sndhwm.max(0) as usize, o.rcvhwm.max(0) as usize, o.conflate);
+                    mine.endpoint = endpoint.to_string();
+                    if let Some(rid) = inner.options.connect_routing_id.take() {
+                        mine.peer_routing_id = rid;
+                    }
+                    let id = mine.id;
+                    self.attach_pipe(&mut inner, mine);
+                    Some((theirs, id))
+                } else {
+                    None
+                };
+                let link = self.link(&inner.options);
+                io.send(IoCommand::Connect {
+                    target,
+                    endpoint: endpoint.to_string(),
+                    link,
+                    pipe,
+                });
+                inner.connected_io.push(endpoint.to_string());
+                inner.options.last_endpoint = endpoint.to_string();
+                Ok(())
+            }
         }
     }
 
@@ -447,7 +513,20 @@ impl Socket {
                 self.ctx.unregister_endpoint(address, self.id);
                 Ok(())
             }
-            "tcp" | "ipc" | "udp" => Err(Error::NoEnt),
+            "tcp" | "ipc" => {
+                let pos = inner
+                    .bound_io
+                    .iter()
+                    .position(|(given, resolved)| given == endpoint || resolved == endpoint)
+                    .ok_or(Error::NoEnt)?;
+                let (_, resolved) = inner.bound_io.remove(pos);
+                self.ctx.io_thread()?.send(IoCommand::Unbind {
+                    socket_id: self.id,
+                    endpoint: resolved,
+                });
+                Ok(())
+            }
+            "udp" => Err(Error::NoEnt),
             _ => Err(Error::ProtoNoSupport),
         }
     }
@@ -464,7 +543,21 @@ impl Socket {
                 }
                 Ok(())
             }
-            "tcp" | "ipc" | "udp" => Err(Error::NoEnt),
+            "tcp" | "ipc" => {
+                let pos = inner
+                    .connected_io
+                    .iter()
+                    .position(|e| e == endpoint)
+                    .ok_or(Error::NoEnt)?;
+                inner.connected_io.remove(pos);
+                self.end_pipes_of(&mut inner, endpoint);
+                self.ctx.io_thread()?.send(IoCommand::Disconnect {
+                    socket_id: self.id,
+                    endpoint: endpoint.to_string(),
+                });
+                Ok(())
+            }
+            "udp" => Err(Error::NoEnt),
             _ => Err(Error::ProtoNoSupport),
         }
     }
@@ -494,6 +587,15 @@ impl Socket {
             self.ctx.unregister_endpoint(&address, self.id);
         }
         self.ctx.drop_pending_of(self.id);
+        if !inner.bound_io.is_empty() || !inner.connected_io.is_empty() {
+            // Before the pipes end, so sessions know to linger.
+            if let Ok(io) = self.ctx.io_thread() {
+                io.send(IoCommand::SocketClosed {
+                    socket_id: self.id,
+                    linger: inner.options.linger,
+                });
+            }
+        }
         let ids: Vec<PipeId> = inner.pipes.keys().copied().collect();
         for id in ids {
             Self::remove_pipe(&mut inner, id);

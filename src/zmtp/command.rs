@@ -78,16 +78,11 @@ pub fn parse_properties(mut body: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Proto
     while !body.is_empty() {
         let n = body[0] as usize;
         body = &body[1..];
-        if n == 0 || body.len() < n + 4 {
+        // libzmq accepts any name bytes, even an empty name; so do we.
+        if body.len() < n + 4 {
             return Err(ProtocolError::Command("truncated property"));
         }
         let name = &body[..n];
-        if !name
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"-_.+".contains(c))
-        {
-            return Err(ProtocolError::Command("bad property name"));
-        }
         let len = u32::from_be_bytes([body[n], body[n + 1], body[n + 2], body[n + 3]]) as usize;
         body = &body[n + 4..];
         if body.len() < len {

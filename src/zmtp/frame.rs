@@ -193,9 +193,8 @@ impl Decoder {
                 if len == 0 {
                     return Err(ProtocolError::Frame("zero length"));
                 }
-                if f & !MORE != 0 {
-                    return Err(ProtocolError::Frame("reserved flag bits"));
-                }
+                // Other bits are ignored, as libzmq does: our own signature
+                // reads as a 1.0 frame header with flags 7F.
                 Ok((len - 1, if f & MORE != 0 { flags::MORE } else { 0 }))
             }
             v => {

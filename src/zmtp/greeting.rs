@@ -3,8 +3,18 @@
 //! ZMTP 3.x greets with 64 bytes: `FF`, 8 padding bytes, `7F`, major,
 //! minor, a 20-byte mechanism name, the as-server flag and 31 zero bytes.
 //! Older peers are recognised from the first bytes, as libzmq does: a
-//! first byte other than `FF` or a byte 9 without its low bit is ZMTP 1.0
-//! (whose first frame is the identity); major version 1 is ZMTP 2.0.
+//! first byte other than `FF` or a byte 9 without its low bit is an
+//! unversioned ZMTP 1.0 peer (whose first frame is the identity, and whose
+//! bytes read so far belong to that frame); major version 0 is a versioned
+//! 1.0 peer and 1 is ZMTP 2.0 (both a 12-byte greeting whose last byte is
+//! the socket type); 3 and above is ZMTP 3.x.
+//!
+//! libzmq sends its greeting in stages so that old peers never see bytes
+//! they cannot parse: the 10-byte signature first (its padding is a ZMTP
+//! 1.0 long-frame length of identity + 1, so to a 1.0 peer it is the
+//! header of our identity frame), the major version once the peer's
+//! signature is in, and the rest once the peer's major version is known.
+//! [`signature`], [`MAJOR`] and [`encode_rest`] are those stages.
 
 use super::ProtocolError;
 
@@ -28,15 +38,42 @@ pub struct Greeting {
     /// ZMTP 3.x only: "NULL", "PLAIN", "CURVE", ...
     pub mechanism: String,
     pub as_server: bool,
-    /// ZMTP 2.0 only: the peer's socket type byte.
+    /// ZMTP 2.0 and versioned 1.0 only: the peer's socket type byte.
     pub socket_type: Option<u8>,
+    /// An unversioned ZMTP 1.0 peer: the bytes read so far
+    /// ([`GreetingDecoder::v1_prefix`]) are the start of its first frame.
+    pub unversioned: bool,
 }
 
-/// Our 64-byte ZMTP 3.1 greeting.
+/// Stage 1: the signature; the padding is `identity_len + 1`, big-endian.
+pub fn signature(identity_len: usize) -> [u8; SIGNATURE_SIZE] {
+    let mut s = [0u8; SIGNATURE_SIZE];
+    s[0] = 0xFF;
+    s[1..9].copy_from_slice(&(identity_len as u64 + 1).to_be_bytes());
+    s[9] = 0x7F;
+    s
+}
+
+/// Stage 2: the major version we send (libzmq sends 3 even to 2.0 peers).
+pub const MAJOR: u8 = 3;
+
+/// Stage 3 for a 3.x peer: minor version, mechanism, as-server, filler
+/// (bytes 11..64 of the greeting). libzmq 4.3 leaves the as-server byte 0
+/// whatever its role (observed with a PLAIN server), so we do the same.
+pub fn encode_rest(minor: u8, mechanism: &str) -> [u8; GREETING_SIZE - 11] {
+    let mut g = [0u8; GREETING_SIZE - 11];
+    g[0] = minor;
+    let name = mechanism.as_bytes();
+    let n = name.len().min(20);
+    g[1..1 + n].copy_from_slice(&name[..n]);
+    g
+}
+
+/// A whole 64-byte ZMTP 3.1 greeting (tests and tools; the connection
+/// sends it in stages).
 pub fn encode(mechanism: &str, as_server: bool) -> [u8; GREETING_SIZE] {
     let mut g = [0u8; GREETING_SIZE];
-    g[0] = 0xFF;
-    g[9] = 0x7F;
+    g[..SIGNATURE_SIZE].copy_from_slice(&signature(0));
     g[10] = 3;
     g[11] = 1;
     let name = mechanism.as_bytes();
@@ -50,6 +87,8 @@ pub fn encode(mechanism: &str, as_server: bool) -> [u8; GREETING_SIZE] {
 #[derive(Default)]
 pub struct GreetingDecoder {
     buf: Vec<u8>,
+    /// Reads greetings as a ZMTP 2.0 peer would: 12 bytes, any major.
+    v2_only: bool,
 }
 
 /// The result of feeding bytes to the greeting decoder.
@@ -62,6 +101,14 @@ pub enum Progress {
 }
 
 impl GreetingDecoder {
+    /// A decoder that reads as a ZMTP 2.0 peer does (tests that play one).
+    pub fn v2_only() -> GreetingDecoder {
+        GreetingDecoder {
+            buf: Vec::new(),
+            v2_only: true,
+        }
+    }
+
     /// How many more bytes the decoder wants at most (read no further, so
     /// frames after the greeting stay in the caller's buffer).
     pub fn wanted(&self) -> usize {
@@ -75,8 +122,8 @@ impl GreetingDecoder {
         }
         match self.buf[10..].first() {
             None => 1,
-            Some(&major) if major >= 3 => GREETING_SIZE - have,
-            // ZMTP 2.0: major and socket type.
+            Some(&major) if major >= 2 && !self.v2_only => GREETING_SIZE - have,
+            // ZMTP 2.0 or versioned 1.0: major and socket type.
             Some(_) => 12usize.saturating_sub(have),
         }
     }
@@ -102,9 +149,17 @@ impl GreetingDecoder {
         Ok(Progress::More)
     }
 
+    /// The bytes read so far (the caller stages its own greeting on them).
+    pub fn received(&self) -> &[u8] {
+        &self.buf
+    }
+
     fn check(&self) -> Result<Option<Greeting>, ProtocolError> {
         let b = &self.buf;
-        if b[0] != 0xFF {
+        let Some(&first) = b.first() else {
+            return Ok(None);
+        };
+        if first != 0xFF {
             return Ok(Some(v1()));
         }
         if b.len() < SIGNATURE_SIZE {
@@ -113,45 +168,63 @@ impl GreetingDecoder {
         if b[9] & 1 == 0 {
             return Ok(Some(v1()));
         }
-        if b.len() < 11 {
+        if b.len() < 12 {
             return Ok(None);
         }
+        if self.v2_only && b[10] >= 1 {
+            return Ok(Some(Greeting {
+                version: Version::V2_0,
+                mechanism: "NULL".into(),
+                as_server: false,
+                socket_type: Some(b[11]),
+                unversioned: false,
+            }));
+        }
         match b[10] {
-            0 => Ok(Some(v1())),
-            1 | 2 => {
-                if b.len() < 12 {
-                    return Ok(None);
-                }
-                Ok(Some(Greeting {
-                    version: Version::V2_0,
-                    mechanism: "NULL".into(),
-                    as_server: false,
-                    socket_type: Some(b[11]),
-                }))
-            }
+            // libzmq maps revision 0 to 1.0 framing and 1 to 2.0; 2 never
+            // existed on the wire and, like libzmq, we treat it as 3.x.
+            0 | 1 => Ok(Some(Greeting {
+                version: if b[10] == 0 {
+                    Version::V1_0
+                } else {
+                    Version::V2_0
+                },
+                mechanism: "NULL".into(),
+                as_server: false,
+                socket_type: Some(b[11]),
+                unversioned: false,
+            })),
             _ => {
                 if b.len() < GREETING_SIZE {
                     return Ok(None);
                 }
-                let version = if b[11] == 0 {
+                // Any major above 3 and any minor above 0 speak 3.1 to
+                // us, as libzmq does.
+                let version = if b[10] == 3 && b[11] == 0 {
                     Version::V3_0
                 } else {
                     Version::V3_1
                 };
                 let mech = &b[12..32];
                 let end = mech.iter().position(|c| *c == 0).unwrap_or(20);
-                let mech = &mech[..end];
-                if mech.is_empty() || !mech.iter().all(|c| c.is_ascii_alphanumeric()) {
+                let (name, pad) = mech.split_at(end);
+                // libzmq compares all 20 bytes, so "NULL\0X" is no NULL.
+                if name.is_empty()
+                    || !name
+                        .iter()
+                        .all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_')
+                    || pad.iter().any(|c| *c != 0)
+                {
                     return Err(ProtocolError::Greeting("invalid mechanism name"));
-                }
-                if b[32] > 1 {
-                    return Err(ProtocolError::Greeting("invalid as-server flag"));
                 }
                 Ok(Some(Greeting {
                     version,
-                    mechanism: String::from_utf8_lossy(mech).into_owned(),
-                    as_server: b[32] == 1,
+                    mechanism: String::from_utf8_lossy(name).into_owned(),
+                    // libzmq ignores this byte (and sends 0), so any value
+                    // is accepted.
+                    as_server: b[32] != 0,
                     socket_type: None,
+                    unversioned: false,
                 }))
             }
         }
@@ -169,6 +242,7 @@ fn v1() -> Greeting {
         mechanism: "NULL".into(),
         as_server: false,
         socket_type: None,
+        unversioned: true,
     }
 }
 
@@ -222,5 +296,27 @@ mod tests {
         let mut g = encode("NULL", false);
         g[12] = 0x01;
         assert!(GreetingDecoder::default().feed(&g).is_err());
+        let mut g = encode("NULL", false);
+        g[17] = b'X';
+        assert!(GreetingDecoder::default().feed(&g).is_err());
+    }
+
+    #[test]
+    fn versioned_v1_reads_twelve_bytes() {
+        let mut d = GreetingDecoder::default();
+        let g = [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0, 5, 4, 0];
+        let p = d.feed(&g).unwrap();
+        assert!(matches!(p, Progress::Done { greeting, consumed: 12 }
+            if greeting.version == Version::V1_0 && !greeting.unversioned));
+    }
+
+    #[test]
+    fn staged_greeting_matches_libzmq() {
+        // Captured from libzmq 4.3.4, DEALER with ZMQ_ROUTING_ID "abc".
+        assert_eq!(signature(3), [0xFF, 0, 0, 0, 0, 0, 0, 0, 4, 0x7F]);
+        let mut whole = signature(0).to_vec();
+        whole.push(MAJOR);
+        whole.extend_from_slice(&encode_rest(1, "NULL"));
+        assert_eq!(whole, encode("NULL", false));
     }
 }

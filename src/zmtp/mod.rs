@@ -2,16 +2,27 @@
 //! events out, no sockets inside (so it is unit-tested and fuzzed
 //! directly). Malformed input is an `Err`, never a panic.
 //!
-//! - `greeting`: the 64-byte ZMTP 3.x greeting and version detection,
-//!   falling back to ZMTP 2.0 (RFC 15) and 1.0 (RFC 13) peers.
+//! - `greeting`: the ZMTP 3.x greeting (sent in libzmq's stages) and
+//!   version detection, falling back to ZMTP 2.0 (RFC 15) and 1.0 (RFC 13).
 //! - `frame`: framing (short/long frames, MORE, COMMAND) for each version.
 //! - `command`: READY, ERROR, PING/PONG, SUBSCRIBE/CANCEL and metadata.
+//! - `mechanism`: the security handshake (NULL; PLAIN/CURVE to come) and
+//!   libzmq's socket-type compatibility table.
+//! - `connection`: one connection's whole protocol: greeting, handshake,
+//!   heartbeats, message framing in both directions.
 
 pub mod command;
+pub mod connection;
 pub mod frame;
 pub mod greeting;
+pub mod mechanism;
 
-/// A protocol violation by the peer: the connection is dropped.
+pub use connection::{Config, Connection, Event};
+pub use greeting::Version;
+pub use mechanism::Mechanism;
+
+/// A protocol violation by the peer (or a timeout): the connection is
+/// dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
     #[error("bad greeting: {0}")]
@@ -22,4 +33,39 @@ pub enum ProtocolError {
     Frame(&'static str),
     #[error("malformed command: {0}")]
     Command(&'static str),
+    #[error("unexpected command: {0}")]
+    UnexpectedCommand(&'static str),
+    #[error("peer's security mechanism {0} differs from ours")]
+    MechanismMismatch(String),
+    #[error("incompatible peer socket type {0:?}")]
+    SocketType(String),
+    /// The peer sent ERROR during the handshake (the reason, verbatim).
+    #[error("peer refused the handshake: {}", String::from_utf8_lossy(.0))]
+    PeerError(Vec<u8>),
+    #[error("{0} timed out")]
+    Timeout(&'static str),
 }
+
+impl ProtocolError {
+    /// The `ZMQ_PROTOCOL_ERROR_*` value libzmq reports with
+    /// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL` for this failure, when it
+    /// reports one (timeouts and mismatched socket types it does not).
+    pub fn monitor_code(&self) -> Option<u32> {
+        match self {
+            ProtocolError::UnexpectedCommand(_) => Some(0x1000_0001),
+            ProtocolError::MechanismMismatch(_) => Some(0x1100_0002),
+            ProtocolError::Command(_) => Some(0x1000_0011),
+            ProtocolError::Greeting(_) | ProtocolError::Frame(_) => Some(0x1000_0000),
+            _ => None,
+        }
+    }
+
+    /// True for failures during the handshake that libzmq treats as a
+    /// timeout (`ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL` with ETIMEDOUT).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ProtocolError::Timeout(_))
+    }
+}
+
+#[cfg(test)]
+mod tests;

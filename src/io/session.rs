@@ -1,0 +1,572 @@
+//! A session: one connection (or one connect, across reconnections)
+//! between a socket's pipe and a byte stream, driven by the ZMTP state
+//! machine. It runs in an I/O thread and owns its stream, its
+//! `Connection` and its end of the pipe; it never frees itself: the thread
+//! drops it once `is_finished` says so.
+//!
+//! Backpressure both ways: a frame from the network that finds the pipe
+//! full waits (and reading stops) until the socket drains the pipe; frames
+//! from the socket are taken only while the bytes waiting to be written
+//! stay under a bound.
+
+use std::io::{ErrorKind, IoSlice};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::event::Source;
+use mio::{Interest, Registry, Token};
+
+use super::thread::Shared;
+use super::SocketLink;
+use crate::msg::{Metadata, Msg};
+use crate::pipe::{pipe_pair_with, PipeEnd, PipeId};
+use crate::socket::mailbox::{Command, Mailbox};
+use crate::transport::{Stream, Target};
+use crate::zmtp::connection::{Config, Connection, Event};
+use crate::zmtp::mechanism::Mechanism;
+
+/// Stop taking frames from the socket while this much waits to be written.
+const MAX_PENDING_OUT: usize = 256 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Why the session stops using its current stream.
+struct Disconnect;
+
+pub struct Session {
+    link: SocketLink,
+    endpoint: String,
+    /// Set for the connect side: where to (re)connect.
+    target: Option<Target>,
+    token: Token,
+    mailbox: Arc<Mailbox>,
+    stream: Option<Stream>,
+    /// A tcp connect still in progress on `stream`.
+    connecting: bool,
+    conn: Option<Connection>,
+    pipe: Option<PipeEnd>,
+    /// The socket's end of our pipe, for `Hiccup`.
+    peer_pipe_id: Option<PipeId>,
+    metadata: Option<Arc<Metadata>>,
+    read_buf: Vec<u8>,
+    /// Input read but not yet decoded (the pipe was full).
+    pending_in: Vec<u8>,
+    /// A frame from the network waiting for room in the pipe.
+    stalled: Option<Msg>,
+    /// Mid-message towards the socket.
+    in_more: bool,
+    /// After a reconnect: the rest of a message half sent before is dropped.
+    skip_out: bool,
+    ever_connected: bool,
+    retry_at: Option<Instant>,
+    reconnect_ivl: Option<Duration>,
+    closing: bool,
+    linger_deadline: Option<Instant>,
+    finished: bool,
+}
+
+impl Session {
+    fn new(
+        link: SocketLink,
+        endpoint: String,
+        target: Option<Target>,
+        pipe: Option<PipeEnd>,
+        slot: usize,
+        shared: Arc<Shared>,
+    ) -> Session {
+        let mailbox = Arc::new(Mailbox::with_callback(move || shared.mark_ready(slot)));
+        if let Some(p) = &pipe {
+            p.set_owner(&mailbox);
+        }
+        let reconnect_ivl = (link.options.reconnect_ivl >= 0)
+            .then(|| Duration::from_millis(link.options.reconnect_ivl as u64));
+        Session {
+            link,
+            endpoint,
+            target,
+            token: Token(slot),
+            mailbox,
+            stream: None,
+            connecting: false,
+            conn: None,
+            pipe,
+            peer_pipe_id: None,
+            metadata: None,
+            read_buf: vec![0u8; READ_CHUNK],
+            pending_in: Vec::new(),
+            stalled: None,
+            in_more: false,
+            skip_out: false,
+            ever_connected: false,
+            retry_at: None,
+            reconnect_ivl,
+            closing: false,
+            linger_deadline: None,
+            finished: false,
+        }
+    }
+
+    /// A connection accepted on a listener.
+    pub fn accepted(
+        stream: Stream,
+        endpoint: String,
+        link: SocketLink,
+        slot: usize,
+        shared: Arc<Shared>,
+    ) -> Session {
+        let mut s = Session::new(link, endpoint, None, None, slot, shared);
+        s.stream = Some(stream);
+        s
+    }
+
+    /// A connect; `pipe` (if any) is our end of a pipe whose other end
+    /// (with id `.1`) the socket holds already.
+    pub fn connecter(
+        target: Target,
+        endpoint: String,
+        link: SocketLink,
+        pipe: Option<(PipeEnd, PipeId)>,
+        slot: usize,
+        shared: Arc<Shared>,
+    ) -> Session {
+        let (pipe, peer) = match pipe {
+            Some((p, id)) => (Some(p), Some(id)),
+            None => (None, None),
+        };
+        let mut s = Session::new(link, endpoint, Some(target), pipe, slot, shared);
+        s.peer_pipe_id = peer;
+        s
+    }
+
+    pub fn socket_id(&self) -> u64 {
+        self.link.socket_id
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub fn is_connecter(&self) -> bool {
+        self.target.is_some()
+    }
+
+    pub fn start(&mut self, registry: &Registry, token: Token, now: Instant) {
+        self.token = token;
+        if self.target.is_some() {
+            self.try_connect(registry, now);
+        } else if let Some(stream) = self.stream.as_mut() {
+            if stream
+                .register(registry, token, Interest::READABLE | Interest::WRITABLE)
+                .is_err()
+            {
+                self.finished = true;
+                return;
+            }
+            self.conn = Some(Connection::new(self.config(), now));
+            self.pump(registry, now);
+        }
+    }
+
+    fn config(&self) -> Config {
+        let o = &self.link.options;
+        let ms = |v: i32| (v > 0).then(|| Duration::from_millis(v as u64));
+        Config {
+            socket_type: o.socket_type,
+            routing_id: o.routing_id.clone(),
+            maxmsgsize: o.maxmsgsize,
+            handshake_ivl: ms(o.handshake_ivl),
+            heartbeat_ivl: ms(o.heartbeat_ivl),
+            heartbeat_ttl: ms(o.heartbeat_ttl),
+            heartbeat_timeout: if o.heartbeat_timeout >= 0 {
+                ms(o.heartbeat_timeout)
+            } else {
+                ms(o.heartbeat_ivl)
+            },
+            mechanism: Mechanism::Null,
+            as_server: false,
+        }
+    }
+
+    fn try_connect(&mut self, registry: &Registry, now: Instant) {
+        let Some(target) = &self.target else { return };
+        match target.connect() {
+            Ok(mut stream) => {
+                if stream
+                    .register(registry, self.token, Interest::READABLE | Interest::WRITABLE)
+                    .is_err()
+                {
+                    self.schedule_retry(now);
+                    return;
+                }
+                self.stream = Some(stream);
+                self.connecting = true;
+                // ipc connects complete at once; tcp tells with writability.
+                self.on_io(registry, now);
+            }
+            Err(_) => self.schedule_retry(now),
+        }
+    }
+
+    fn schedule_retry(&mut self, now: Instant) {
+        match self.reconnect_ivl {
+            Some(ivl) if !self.closing => {
+                self.retry_at = Some(now + ivl);
+                let max = self.link.options.reconnect_ivl_max;
+                if max > 0 {
+                    let max = Duration::from_millis(max as u64);
+                    self.reconnect_ivl = Some((ivl * 2).min(max).max(ivl.min(max)));
+                }
+            }
+            // No reconnection: the socket sees the pipe end.
+            _ => {
+                if !self.closing || self.reconnect_ivl.is_none() {
+                    self.finished = true;
+                }
+            }
+        }
+    }
+
+    /// Readiness on the stream.
+    pub fn on_io(&mut self, registry: &Registry, now: Instant) {
+        if self.connecting {
+            let Some(stream) = self.stream.as_ref() else { return };
+            match stream.connect_result() {
+                Ok(true) => {
+                    self.connecting = false;
+                    self.conn = Some(Connection::new(self.config(), now));
+                }
+                Ok(false) => return,
+                Err(_) => {
+                    self.drop_stream(registry);
+                    self.schedule_retry(now);
+                    return;
+                }
+            }
+        }
+        self.pump(registry, now);
+    }
+
+    /// Commands from the socket's side and pipe activity.
+    pub fn on_mailbox(&mut self, registry: &Registry, now: Instant) {
+        for cmd in self.mailbox.take() {
+            match cmd {
+                Command::PipeTerm(id) if self.pipe.as_ref().is_some_and(|p| p.id == id) => {
+                    // The socket closed, or dropped this pipe (refused it,
+                    // disconnect): deliver what it sent, then end.
+                    if let Some(p) = self.pipe.as_mut() {
+                        p.peer_gone = true;
+                    }
+                    self.closing = true;
+                }
+                Command::Attach(mut p) => p.close(),
+                _ => {}
+            }
+        }
+        self.pump(registry, now);
+    }
+
+    pub fn on_timer(&mut self, registry: &Registry, now: Instant) {
+        if self.retry_at.is_some_and(|t| t <= now) {
+            self.retry_at = None;
+            self.try_connect(registry, now);
+        }
+        if self.linger_deadline.is_some_and(|t| t <= now) {
+            self.finished = true;
+            return;
+        }
+        let due = self
+            .conn
+            .as_ref()
+            .and_then(|c| c.poll_timeout())
+            .is_some_and(|t| t <= now);
+        if due {
+            let failed = self
+                .conn
+                .as_mut()
+                .is_some_and(|c| c.handle_timeout(now).is_err());
+            if failed {
+                self.on_disconnect(registry, now);
+            } else {
+                self.pump(registry, now);
+            }
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.retry_at,
+            self.linger_deadline,
+            self.conn.as_ref().and_then(|c| c.poll_timeout()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The socket closed: deliver what is queued within `linger` ms.
+    pub fn socket_closed(&mut self, linger: i32, registry: &Registry, now: Instant) {
+        self.closing = true;
+        if linger >= 0 {
+            self.linger_deadline = Some(now + Duration::from_millis(linger as u64));
+        }
+        if linger == 0 || self.pipe.is_none() {
+            self.finished = true;
+        }
+        self.pump(registry, now);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        if self.finished {
+            return true;
+        }
+        // Closing and everything delivered: nothing left to do.
+        self.closing
+            && self.pipe.as_ref().is_none_or(|p| !p.has_msg())
+            && self.conn.as_ref().is_none_or(|c| !c.wants_transmit())
+    }
+
+    /// Ends everything: the stream closes, the socket sees the pipe end.
+    pub fn shutdown(&mut self, registry: &Registry) {
+        self.drop_stream(registry);
+        if let Some(mut p) = self.pipe.take() {
+            p.close();
+        }
+    }
+
+    fn drop_stream(&mut self, registry: &Registry) {
+        if let Some(mut s) = self.stream.take() {
+            let _ = s.deregister(registry);
+        }
+        self.connecting = false;
+        self.conn = None;
+    }
+
+    fn pump(&mut self, registry: &Registry, now: Instant) {
+        if self.conn.is_none() || self.finished {
+            return;
+        }
+        let result = self
+            .read_input(now)
+            .and_then(|_| self.pull_output())
+            .and_then(|_| self.flush());
+        if result.is_err() {
+            self.on_disconnect(registry, now);
+        }
+    }
+
+    fn on_disconnect(&mut self, registry: &Registry, now: Instant) {
+        self.drop_stream(registry);
+        self.pending_in.clear();
+        self.stalled = None;
+        if let Some(p) = self.pipe.as_mut() {
+            if self.in_more {
+                p.rollback();
+            }
+            if p.reading {
+                self.skip_out = true;
+            }
+        }
+        self.in_more = false;
+        if self.target.is_some() && !self.closing {
+            self.schedule_retry(now);
+        } else {
+            self.finished = true;
+        }
+    }
+
+    /// Reads and decodes until the stream is drained or the pipe is full.
+    fn read_input(&mut self, now: Instant) -> Result<(), Disconnect> {
+        if !self.pending_in.is_empty() {
+            let pending = std::mem::take(&mut self.pending_in);
+            let used = self.decode(&pending, now)?;
+            if used < pending.len() {
+                self.pending_in = pending[used..].to_vec();
+                return Ok(());
+            }
+        } else if !self.deliver_stalled() {
+            return Ok(());
+        }
+        loop {
+            let Some(stream) = self.stream.as_mut() else {
+                return Ok(());
+            };
+            let n = match stream.read(&mut self.read_buf) {
+                Ok(0) => return Err(Disconnect),
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return Err(Disconnect),
+            };
+            let chunk = std::mem::take(&mut self.read_buf);
+            let used = self.decode(&chunk[..n], now);
+            let blocked = match &used {
+                Ok(u) if *u < n => {
+                    self.pending_in = chunk[*u..n].to_vec();
+                    true
+                }
+                _ => false,
+            };
+            self.read_buf = chunk;
+            used?;
+            if blocked {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Feeds `data` to the protocol and delivers what comes out; returns
+    /// how much was used (less than all when the pipe is full).
+    fn decode(&mut self, data: &[u8], now: Instant) -> Result<usize, Disconnect> {
+        let mut pos = 0;
+        loop {
+            if !self.deliver_stalled() {
+                return Ok(pos);
+            }
+            let mut delivered = false;
+            while let Some(ev) = self.conn.as_mut().and_then(|c| c.poll_event()) {
+                delivered = true;
+                match ev {
+                    Event::Ready {
+                        peer_routing_id,
+                        metadata,
+                        ..
+                    } => self.on_ready(peer_routing_id, metadata),
+                    Event::Message(m) => {
+                        if let Err(m) = self.deliver(m) {
+                            self.stalled = Some(m);
+                            return Ok(pos);
+                        }
+                    }
+                }
+            }
+            if pos == data.len() {
+                return Ok(pos);
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                return Err(Disconnect);
+            };
+            let used = conn.handle_input(&data[pos..], now).map_err(|_| Disconnect)?;
+            pos += used;
+            if used == 0 && !delivered {
+                // Nothing taken and nothing produced: wait for more bytes.
+                return Ok(pos);
+            }
+        }
+    }
+
+    fn deliver_stalled(&mut self) -> bool {
+        match self.stalled.take() {
+            None => true,
+            Some(m) => match self.deliver(m) {
+                Ok(()) => true,
+                Err(m) => {
+                    self.stalled = Some(m);
+                    false
+                }
+            },
+        }
+    }
+
+    /// Puts one frame into the pipe towards the socket; gives it back if
+    /// the pipe is full at a message boundary.
+    fn deliver(&mut self, mut msg: Msg) -> Result<(), Msg> {
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(());
+        };
+        if !self.in_more && !pipe.can_write() {
+            if pipe.peer_stopped_reading() {
+                return Ok(());
+            }
+            return Err(msg);
+        }
+        self.in_more = msg.more();
+        msg.set_metadata(self.metadata.clone());
+        pipe.write(msg);
+        Ok(())
+    }
+
+    fn on_ready(&mut self, peer_routing_id: Vec<u8>, metadata: Arc<Metadata>) {
+        let mut props = metadata.properties.clone();
+        if let Some(addr) = self.stream.as_ref().map(|s| s.peer_address()) {
+            if !addr.is_empty() {
+                props.push(("Peer-Address".into(), addr.into_bytes()));
+            }
+        }
+        self.metadata = Some(Arc::new(Metadata { properties: props }));
+        if let Some(ivl) = (self.link.options.reconnect_ivl >= 0)
+            .then(|| Duration::from_millis(self.link.options.reconnect_ivl as u64))
+        {
+            self.reconnect_ivl = Some(ivl);
+        }
+        match (&self.pipe, self.peer_pipe_id) {
+            (None, _) => {
+                let o = &self.link.options;
+                let (mut socket_end, session_end) = pipe_pair_with(
+                    o.sndhwm.max(0) as usize,
+                    o.rcvhwm.max(0) as usize,
+                    o.conflate,
+                );
+                socket_end.peer_routing_id = peer_routing_id;
+                socket_end.endpoint = self.endpoint.clone();
+                session_end.set_owner(&self.mailbox);
+                self.peer_pipe_id = Some(socket_end.id);
+                self.pipe = Some(session_end);
+                self.link.mailbox.post(Command::Attach(socket_end));
+            }
+            (Some(_), Some(peer)) if self.ever_connected => {
+                self.link.mailbox.post(Command::Hiccup(peer));
+            }
+            _ => {}
+        }
+        self.ever_connected = true;
+    }
+
+    /// Moves frames from the socket's pipe into the protocol's output.
+    fn pull_output(&mut self) -> Result<(), Disconnect> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(());
+        };
+        if !conn.is_ready() {
+            return Ok(());
+        }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(());
+        };
+        while conn.transmit_len() < MAX_PENDING_OUT {
+            let Some(msg) = pipe.read() else { break };
+            if self.skip_out {
+                self.skip_out = msg.more();
+                continue;
+            }
+            // Only called once the handshake is done, so never refused.
+            let _ = conn.send(msg);
+        }
+        Ok(())
+    }
+
+    /// Writes what the protocol has ready, in as few system calls as the
+    /// kernel allows.
+    fn flush(&mut self) -> Result<(), Disconnect> {
+        loop {
+            let (Some(conn), Some(stream)) = (self.conn.as_mut(), self.stream.as_mut()) else {
+                return Ok(());
+            };
+            if !conn.wants_transmit() {
+                return Ok(());
+            }
+            let slices = conn.transmit_slices();
+            let io: Vec<IoSlice<'_>> = slices.iter().take(64).map(|s| IoSlice::new(s)).collect();
+            match stream.write_vectored(&io) {
+                Ok(0) => return Err(Disconnect),
+                Ok(n) => {
+                    drop(io);
+                    conn.advance_transmit(n);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Err(Disconnect),
+            }
+            // Room again: take more from the socket.
+            self.pull_output()?;
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Sockets over tcp and ipc, ours at both ends, through the core API
+//! (the interop suite pairs us with real libzmq).
+
+use std::sync::Arc;
+
+use crate::ctx::Ctx;
+use crate::msg::Msg;
+use crate::options::id;
+use crate::socket::{kind, Socket, SNDMORE};
+
+fn last_endpoint(s: &Socket) -> String {
+    let mut buf = [0u8; 256];
+    let n = s.get_option(id::LAST_ENDPOINT, &mut buf).unwrap();
+    String::from_utf8(buf[..n - 1].to_vec()).unwrap()
+}
+
+fn timeouts(s: &Socket) {
+    s.set_option(id::RCVTIMEO, &5000i32.to_ne_bytes()).unwrap();
+    s.set_option(id::SNDTIMEO, &5000i32.to_ne_bytes()).unwrap();
+    s.set_option(id::LINGER, &1000i32.to_ne_bytes()).unwrap();
+}
+
+fn pair(ctx: &Arc<Ctx>, a: i32, b: i32, ep: &str) -> (Arc<Socket>, Arc<Socket>) {
+    let x = ctx.socket(a).unwrap();
+    let y = ctx.socket(b).unwrap();
+    timeouts(&x);
+    timeouts(&y);
+    x.bind(ep).unwrap();
+    y.connect(&last_endpoint(&x)).unwrap();
+    (x, y)
+}
+
+fn send(s: &Socket, data: &[u8], more: bool) {
+    s.send(&mut Msg::from_slice(data), if more { SNDMORE } else { 0 })
+        .unwrap();
+}
+
+fn recv(s: &Socket) -> Msg {
+    s.recv(0).unwrap()
+}
+
+#[test]
+fn push_pull_over_tcp_in_order() {
+    let ctx = Ctx::new();
+    let (pull, push) = pair(&ctx, kind::PULL, kind::PUSH, "tcp://127.0.0.1:*");
+    for i in 0..2000u32 {
+        send(&push, &i.to_be_bytes(), false);
+    }
+    let big = vec![7u8; 1 << 20];
+    push.send(&mut Msg::from_vec(big.clone()), 0).unwrap();
+    for i in 0..2000u32 {
+        assert_eq!(recv(&pull).data(), i.to_be_bytes());
+    }
+    assert_eq!(recv(&pull).data(), &big[..]);
+    push.close();
+    pull.close();
+    ctx.terminate();
+}
+
+#[test]
+fn req_rep_over_ipc_multipart() {
+    let ctx = Ctx::new();
+    let (rep, req) = pair(&ctx, kind::REP, kind::REQ, "ipc://*");
+    for _ in 0..100 {
+        send(&req, b"a", true);
+        send(&req, b"b", false);
+        let a = recv(&rep);
+        assert!(a.more());
+        assert_eq!(recv(&rep).data(), b"b");
+        send(&rep, b"ok", false);
+        assert_eq!(recv(&req).data(), b"ok");
+    }
+    req.close();
+    rep.close();
+    ctx.terminate();
+}
+
+#[test]
+fn connect_before_bind_and_reconnect() {
+    let ctx = Ctx::new();
+    // Find a free port, then let it go.
+    let probe = ctx.socket(kind::PULL).unwrap();
+    probe.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = last_endpoint(&probe);
+    probe.close();
+    let push = ctx.socket(kind::PUSH).unwrap();
+    timeouts(&push);
+    push.connect(&ep).unwrap();
+    send(&push, b"queued", false);
+    let pull = ctx.socket(kind::PULL).unwrap();
+    timeouts(&pull);
+    let mut bound = false;
+    for _ in 0..50 {
+        if pull.bind(&ep).is_ok() {
+            bound = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(bound);
+    assert_eq!(recv(&pull).data(), b"queued");
+    // The binder goes away and comes back: the connection is re-made.
+    pull.close();
+    let pull2 = ctx.socket(kind::PULL).unwrap();
+    timeouts(&pull2);
+    for _ in 0..100 {
+        if pull2.bind(&ep).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    send(&push, b"again", false);
+    assert_eq!(recv(&pull2).data(), b"again");
+    push.close();
+    pull2.close();
+    ctx.terminate();
+}
+
+#[test]
+fn pub_sub_over_tcp_with_subscription() {
+    let ctx = Ctx::new();
+    let (publ, sub) = pair(&ctx, kind::PUB, kind::SUB, "tcp://127.0.0.1:*");
+    sub.set_option(id::SUBSCRIBE, b"t").unwrap();
+    // Publish until the subscription has arrived.
+    let mut got = None;
+    for _ in 0..200 {
+        send(&publ, b"x-not", false);
+        send(&publ, b"topic", false);
+        if let Ok(m) = sub.recv(crate::socket::DONTWAIT) {
+            got = Some(m);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(got.expect("subscription never arrived").data(), b"topic");
+    publ.close();
+    sub.close();
+    ctx.terminate();
+}
+
+#[test]
+fn router_dealer_identity_over_tcp() {
+    let ctx = Ctx::new();
+    let router = ctx.socket(kind::ROUTER).unwrap();
+    timeouts(&router);
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    let dealer = ctx.socket(kind::DEALER).unwrap();
+    timeouts(&dealer);
+    dealer.set_option(id::ROUTING_ID, b"alice").unwrap();
+    dealer.connect(&last_endpoint(&router)).unwrap();
+    send(&dealer, b"hi", false);
+    assert_eq!(recv(&router).data(), b"alice");
+    assert_eq!(recv(&router).data(), b"hi");
+    send(&router, b"alice", true);
+    send(&router, b"back", false);
+    assert_eq!(recv(&dealer).data(), b"back");
+    dealer.close();
+    router.close();
+    ctx.terminate();
+}

@@ -1,0 +1,691 @@
+//! One ZMTP connection, sans I/O: the caller feeds received bytes in,
+//! writes out what [`Connection::transmit_slices`] holds, and drives the
+//! timers; events come out of [`Connection::poll_event`].
+//!
+//! The behaviour follows libzmq 4.3's `zmtp_engine_t` as observed on the
+//! wire (Debian's libzmq 4.3.4):
+//! - the greeting goes out in three stages (signature, major version,
+//!   the rest), each only once the peer's greeting has shown it can take
+//!   it, so ZMTP 1.0 and 2.0 peers never see 3.x bytes;
+//! - ZMTP 1.0/2.0 peers exchange an identity frame instead of a handshake,
+//!   their socket type is not checked, and a PUB/XPUB talking to an
+//!   unversioned (1.0) peer gets a phantom subscribe-all, because 1.0
+//!   subscribers filter locally and never send subscriptions;
+//! - after the handshake, commands other than PING, PONG, SUBSCRIBE and
+//!   CANCEL are ignored (even a second READY, or ERROR), and every frame
+//!   received resets the heartbeat timeout and TTL timers.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::command::{self, Command};
+use super::frame;
+use super::greeting::{self, GreetingDecoder, Progress, Version};
+use super::mechanism::{self, Handshake, Mechanism, Status};
+use super::ProtocolError;
+use crate::msg::{flags, Metadata, Msg};
+use crate::socket::kind;
+
+/// Bodies above this size are sent from their `Msg` without copying.
+pub const ZERO_COPY_MIN: usize = 8 * 1024;
+/// A batch buffer is closed (a new one started) beyond this size, so that
+/// written batches are freed while a long queue drains.
+const BATCH_MAX: usize = 64 * 1024;
+
+/// What a connection needs from its socket's options.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Our socket type (`crate::socket::kind::*`).
+    pub socket_type: i32,
+    /// Our `ZMQ_ROUTING_ID`: READY's Identity for REQ/DEALER/ROUTER, and
+    /// the identity frame for ZMTP 1.0/2.0 peers.
+    pub routing_id: Vec<u8>,
+    /// `ZMQ_MAXMSGSIZE`, -1 = unlimited. Applies to every frame, commands
+    /// included (as in libzmq).
+    pub maxmsgsize: i64,
+    /// `ZMQ_HANDSHAKE_IVL`; `None` or zero = no limit.
+    pub handshake_ivl: Option<Duration>,
+    /// `ZMQ_HEARTBEAT_IVL`: send PING this often to 3.x peers.
+    pub heartbeat_ivl: Option<Duration>,
+    /// `ZMQ_HEARTBEAT_TTL`: sent in PING, in deciseconds (truncated).
+    pub heartbeat_ttl: Option<Duration>,
+    /// `ZMQ_HEARTBEAT_TIMEOUT`: no frame for this long after a PING is
+    /// fatal. `None` = the heartbeat interval; zero = never.
+    pub heartbeat_timeout: Option<Duration>,
+    pub mechanism: Mechanism,
+    /// `ZMQ_*_SERVER`: the mechanism's role (NULL has none). libzmq never
+    /// puts it in the greeting's as-server byte, and neither do we.
+    pub as_server: bool,
+}
+
+impl Config {
+    /// libzmq's defaults for a socket of type `socket_type`.
+    pub fn new(socket_type: i32) -> Config {
+        Config {
+            socket_type,
+            routing_id: Vec::new(),
+            maxmsgsize: -1,
+            handshake_ivl: Some(Duration::from_secs(30)),
+            heartbeat_ivl: None,
+            heartbeat_ttl: None,
+            heartbeat_timeout: None,
+            mechanism: Mechanism::Null,
+            as_server: false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Event {
+    /// Handshake complete: messages may flow both ways now.
+    /// `peer_socket_type` is -1 when unknown (1.0 peers, or a READY
+    /// without Socket-Type, which libzmq accepts). `peer_routing_id` is
+    /// READY's Identity (empty if absent) or a 1.0/2.0 peer's identity
+    /// frame. `metadata` holds READY's properties, first of each name
+    /// wins as in libzmq's map (empty for 1.0/2.0 peers); the caller adds
+    /// Peer-Address and attaches it to the messages it delivers.
+    Ready {
+        version: Version,
+        peer_socket_type: i32,
+        peer_routing_id: Vec<u8>,
+        metadata: Arc<Metadata>,
+    },
+    /// One application frame for the socket (MORE flag set as received).
+    /// For PUB/XPUB sockets, 3.1 SUBSCRIBE/CANCEL commands arrive as
+    /// frames "\x01topic"/"\x00topic".
+    Message(Msg),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Greeting,
+    /// ZMTP 1.0/2.0: the peer's first frame is its identity.
+    Identity,
+    /// ZMTP 3.x: mechanism commands until both sides are ready.
+    Handshake,
+    Ready,
+}
+
+enum Chunk {
+    Bytes(Vec<u8>),
+    Body(Msg),
+}
+
+impl Chunk {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Chunk::Bytes(v) => v,
+            Chunk::Body(m) => m.data(),
+        }
+    }
+}
+
+/// Outgoing bytes: headers and small bodies batched into buffers, large
+/// bodies referenced from their messages.
+#[derive(Default)]
+struct TxQueue {
+    chunks: VecDeque<Chunk>,
+    /// Bytes of the front chunk already written.
+    offset: usize,
+    pending: usize,
+    spare: Vec<u8>,
+}
+
+impl TxQueue {
+    /// The batch buffer to append to; `pending` must be fixed by the caller.
+    fn tail(&mut self) -> &mut Vec<u8> {
+        let open = matches!(self.chunks.back(), Some(Chunk::Bytes(v)) if v.len() < BATCH_MAX);
+        if !open {
+            self.chunks
+                .push_back(Chunk::Bytes(std::mem::take(&mut self.spare)));
+        }
+        match self.chunks.back_mut() {
+            Some(Chunk::Bytes(v)) => v,
+            // Just ensured above; a fresh buffer keeps this total.
+            _ => &mut self.spare,
+        }
+    }
+
+    fn extend(&mut self, b: &[u8]) {
+        self.tail().extend_from_slice(b);
+        self.pending += b.len();
+    }
+
+    fn header(&mut self, version: Version, size: usize, more: bool, command: bool) {
+        let t = self.tail();
+        let before = t.len();
+        frame::encode_header(t, version, size, more, command);
+        let added = t.len() - before;
+        self.pending += added;
+    }
+
+    fn body(&mut self, msg: Msg) {
+        let n = msg.len();
+        if n > ZERO_COPY_MIN {
+            self.chunks.push_back(Chunk::Body(msg));
+            self.pending += n;
+        } else {
+            self.extend(msg.data());
+        }
+    }
+
+    fn slices(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks
+            .iter()
+            .enumerate()
+            .map(move |(i, c)| {
+                if i == 0 {
+                    &c.bytes()[self.offset..]
+                } else {
+                    c.bytes()
+                }
+            })
+            .filter(|s| !s.is_empty())
+    }
+
+    fn advance(&mut self, n: usize) {
+        let mut n = n.min(self.pending);
+        self.pending -= n;
+        while n > 0 {
+            let Some(front) = self.chunks.front() else {
+                break;
+            };
+            let avail = front.bytes().len() - self.offset;
+            if n < avail {
+                self.offset += n;
+                return;
+            }
+            n -= avail;
+            self.offset = 0;
+            if let Some(Chunk::Bytes(mut v)) = self.chunks.pop_front() {
+                if v.capacity() <= 2 * BATCH_MAX && self.spare.capacity() == 0 {
+                    v.clear();
+                    self.spare = v;
+                }
+            }
+        }
+    }
+}
+
+/// One ZMTP connection's protocol state.
+pub struct Connection {
+    cfg: Config,
+    /// The highest version we speak (below 3.1 only in tests that play an
+    /// older peer).
+    max_version: Version,
+    phase: Phase,
+    greeting: GreetingDecoder,
+    /// Greeting stages queued: 1 signature, 2 major version, 3 all.
+    stage: u8,
+    version: Version,
+    peer_socket_type: i32,
+    decoder: Option<frame::Decoder>,
+    mechanism: Option<Box<dyn Handshake>>,
+    events: VecDeque<Event>,
+    /// Message events not yet taken by `poll_event`.
+    undelivered: usize,
+    tx: TxQueue,
+    /// The last frame we queued had MORE: the next one continues it.
+    tx_more: bool,
+    /// Inject a subscribe-all once the 1.0 peer's identity is in.
+    subscribe_all: bool,
+    failed: Option<ProtocolError>,
+    handshake_deadline: Option<Instant>,
+    next_ping: Option<Instant>,
+    heartbeat_deadline: Option<Instant>,
+    ttl_deadline: Option<Instant>,
+}
+
+fn nonzero(d: Option<Duration>) -> Option<Duration> {
+    d.filter(|d| !d.is_zero())
+}
+
+impl Connection {
+    /// A connection that has queued the first stage of its greeting.
+    pub fn new(cfg: Config, now: Instant) -> Connection {
+        Connection::with_max_version(cfg, now, Version::V3_1)
+    }
+
+    /// Speaks at most `max`: plays a ZMTP 3.0, 2.0 or unversioned 1.0
+    /// peer, so that fallbacks are tested against the same code. Not for
+    /// production use (libzmq always offers 3.1).
+    #[doc(hidden)]
+    pub fn with_max_version(cfg: Config, now: Instant, max: Version) -> Connection {
+        let mut c = Connection {
+            handshake_deadline: nonzero(cfg.handshake_ivl).map(|d| now + d),
+            cfg,
+            max_version: max,
+            phase: Phase::Greeting,
+            greeting: GreetingDecoder::default(),
+            stage: 1,
+            version: max,
+            peer_socket_type: -1,
+            decoder: None,
+            mechanism: None,
+            events: VecDeque::new(),
+            undelivered: 0,
+            tx: TxQueue::default(),
+            tx_more: false,
+            subscribe_all: false,
+            failed: None,
+            next_ping: None,
+            heartbeat_deadline: None,
+            ttl_deadline: None,
+        };
+        match max {
+            Version::V1_0 => {
+                // An unversioned peer opens with its identity frame.
+                c.version = Version::V1_0;
+                c.phase = Phase::Identity;
+                c.decoder = Some(frame::Decoder::new(Version::V1_0, c.cfg.maxmsgsize));
+                let id = Msg::from_slice(&c.cfg.routing_id);
+                c.queue_frame(id, false);
+            }
+            Version::V2_0 => {
+                c.greeting = GreetingDecoder::v2_only();
+                c.tx.extend(&greeting::signature(c.cfg.routing_id.len()));
+            }
+            _ => c.tx.extend(&greeting::signature(c.cfg.routing_id.len())),
+        }
+        c
+    }
+
+    /// Feeds received bytes; returns how many were consumed. Stops after
+    /// producing one Message event, and consumes nothing while a Message
+    /// event is waiting in `poll_event`: that is the backpressure point
+    /// (the caller keeps the rest of its buffer until it has room).
+    /// After an error the connection is dead and every call repeats it.
+    pub fn handle_input(&mut self, data: &[u8], now: Instant) -> Result<usize, ProtocolError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let r = self.input(data, now);
+        if let Err(e) = &r {
+            self.failed = Some(e.clone());
+        }
+        r
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        let ev = self.events.pop_front()?;
+        if matches!(ev, Event::Message(_)) {
+            self.undelivered -= 1;
+        }
+        Some(ev)
+    }
+
+    /// Queues one application frame for the peer. Before the handshake
+    /// completes (or after a failure) the frame is handed back unsent.
+    /// SUB/XSUB frames "\x01topic"/"\x00topic" that are a whole message
+    /// go to 3.1 peers as SUBSCRIBE/CANCEL commands.
+    pub fn send(&mut self, mut msg: Msg) -> Result<(), Msg> {
+        if self.phase != Phase::Ready || self.failed.is_some() {
+            return Err(msg);
+        }
+        let more = msg.more();
+        let first = self.tx_more;
+        self.tx_more = more;
+        if !first
+            && !more
+            && self.version == Version::V3_1
+            && matches!(self.cfg.socket_type, kind::SUB | kind::XSUB)
+        {
+            if let Some((&b, topic)) = msg.data().split_first() {
+                if b <= 1 {
+                    let cmd = if b == 1 {
+                        Command::Subscribe(topic.to_vec())
+                    } else {
+                        Command::Cancel(topic.to_vec())
+                    };
+                    self.queue_command(&cmd);
+                    return Ok(());
+                }
+            }
+        }
+        msg.set_flags(msg.flags() & flags::MORE);
+        self.queue_frame(msg, false);
+        Ok(())
+    }
+
+    /// The bytes waiting to be written, in order, for `writev`: batches
+    /// of headers and small frames, and large bodies straight from their
+    /// messages. The first slice starts after what was already written.
+    pub fn transmit_slices(&self) -> Vec<&[u8]> {
+        self.tx.slices().collect()
+    }
+
+    /// As [`Connection::transmit_slices`], without allocating.
+    pub fn transmit_iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.tx.slices()
+    }
+
+    /// `n` bytes from the front of the transmit slices were written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.tx.advance(n);
+    }
+
+    pub fn wants_transmit(&self) -> bool {
+        self.tx.pending > 0
+    }
+
+    /// Bytes queued for transmit (for the caller's high-water decisions).
+    pub fn transmit_len(&self) -> usize {
+        self.tx.pending
+    }
+
+    /// The earliest timer: handshake timeout, next PING, heartbeat
+    /// timeout or the peer's TTL.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.failed.is_some() {
+            return None;
+        }
+        [
+            self.handshake_deadline,
+            self.next_ping,
+            self.heartbeat_deadline,
+            self.ttl_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        let err = if due(self.handshake_deadline) {
+            Some(ProtocolError::Timeout("handshake"))
+        } else if due(self.ttl_deadline) {
+            Some(ProtocolError::Timeout("heartbeat TTL"))
+        } else if due(self.heartbeat_deadline) {
+            Some(ProtocolError::Timeout("heartbeat"))
+        } else {
+            None
+        };
+        if let Some(e) = err {
+            self.failed = Some(e.clone());
+            return Err(e);
+        }
+        if due(self.next_ping) {
+            let ivl = nonzero(self.cfg.heartbeat_ivl).unwrap_or(Duration::from_secs(1));
+            self.next_ping = Some(now + ivl);
+            let ttl_ds = self
+                .cfg
+                .heartbeat_ttl
+                .map_or(0, |d| (d.as_millis() / 100).min(u16::MAX as u128) as u16);
+            self.queue_command(&Command::Ping {
+                ttl_ds,
+                context: Vec::new(),
+            });
+            // libzmq arms the timeout at the first unanswered PING only.
+            if self.heartbeat_deadline.is_none() {
+                let timeout = self.cfg.heartbeat_timeout.unwrap_or(ivl);
+                if !timeout.is_zero() {
+                    self.heartbeat_deadline = Some(now + timeout);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Ready && self.failed.is_none()
+    }
+
+    /// The negotiated version (meaningful once the greeting is in).
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    fn input(&mut self, data: &[u8], now: Instant) -> Result<usize, ProtocolError> {
+        let mut used = 0;
+        while used < data.len() && self.undelivered == 0 {
+            if self.phase == Phase::Greeting {
+                let p = self.greeting.feed(&data[used..])?;
+                match p {
+                    Progress::More => {
+                        used = data.len();
+                        self.stage_greeting();
+                    }
+                    Progress::Done { greeting, consumed } => {
+                        used += consumed;
+                        self.stage_greeting();
+                        self.on_greeting(greeting, now)?;
+                    }
+                }
+                continue;
+            }
+            let Some(dec) = self.decoder.as_mut() else {
+                return Err(ProtocolError::Frame("no decoder"));
+            };
+            let (n, f) = dec.decode(&data[used..])?;
+            used += n;
+            match f {
+                Some(f) => self.on_frame(f, now)?,
+                None if n == 0 => break,
+                None => {}
+            }
+        }
+        Ok(used)
+    }
+
+    /// Queues the greeting stages the peer's bytes so far allow.
+    fn stage_greeting(&mut self) {
+        let r = self.greeting.received();
+        if r.first() != Some(&0xFF) || r.len() < greeting::SIGNATURE_SIZE || r[9] & 1 == 0 {
+            return;
+        }
+        if self.stage == 1 {
+            self.stage = 2;
+            if self.max_version == Version::V2_0 {
+                let t = self.cfg.socket_type as u8;
+                self.tx.extend(&[1, t]);
+                self.stage = 3;
+                return;
+            }
+            self.tx.extend(&[greeting::MAJOR]);
+        }
+        if self.stage == 2 && r.len() > 10 {
+            self.stage = 3;
+            if r[10] <= 1 {
+                // A 1.0/2.0 peer reads a 12-byte greeting: our socket type.
+                let t = self.cfg.socket_type as u8;
+                self.tx.extend(&[t]);
+            } else {
+                let minor = if self.max_version == Version::V3_0 {
+                    0
+                } else {
+                    1
+                };
+                let rest = greeting::encode_rest(minor, self.cfg.mechanism.name());
+                self.tx.extend(&rest);
+            }
+        }
+    }
+
+    fn on_greeting(&mut self, g: greeting::Greeting, now: Instant) -> Result<(), ProtocolError> {
+        let max = self.cfg.maxmsgsize;
+        self.version = g.version.min(self.max_version);
+        self.peer_socket_type = g.socket_type.map_or(-1, i32::from);
+        if self.version <= Version::V2_0 {
+            self.decoder = Some(frame::Decoder::new(self.version, max));
+            self.phase = Phase::Identity;
+            // libzmq's handshake timer ends with the greeting for old peers.
+            self.handshake_deadline = None;
+            if g.unversioned {
+                // Our signature was the header of our identity frame.
+                let id = self.cfg.routing_id.clone();
+                self.tx.extend(&id);
+                self.subscribe_all = matches!(self.cfg.socket_type, kind::PUB | kind::XPUB);
+                let prefix = self.greeting.v1_prefix().to_vec();
+                let mut rest = &prefix[..];
+                while !rest.is_empty() {
+                    let Some(dec) = self.decoder.as_mut() else {
+                        break;
+                    };
+                    let (n, f) = dec.decode(rest)?;
+                    rest = &rest[n..];
+                    if let Some(f) = f {
+                        self.on_frame(f, now)?;
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                }
+            } else {
+                let id = Msg::from_slice(&self.cfg.routing_id);
+                self.queue_frame(id, false);
+            }
+            return Ok(());
+        }
+        if g.mechanism != self.cfg.mechanism.name() {
+            return Err(ProtocolError::MechanismMismatch(g.mechanism));
+        }
+        self.decoder = Some(frame::Decoder::new(self.version, max));
+        self.mechanism = Some(
+            self.cfg
+                .mechanism
+                .start(self.cfg.socket_type, &self.cfg.routing_id),
+        );
+        self.phase = Phase::Handshake;
+        self.flush_mechanism();
+        Ok(())
+    }
+
+    fn flush_mechanism(&mut self) {
+        while let Some(body) = self.mechanism.as_mut().and_then(|m| m.next_command()) {
+            self.tx.header(self.version, body.len(), false, true);
+            self.tx.extend(&body);
+        }
+    }
+
+    fn on_frame(&mut self, f: Msg, now: Instant) -> Result<(), ProtocolError> {
+        match self.phase {
+            Phase::Greeting => Err(ProtocolError::Frame("frame before greeting")),
+            Phase::Identity => {
+                // libzmq ignores the identity frame's flags.
+                let id = f.data().to_vec();
+                self.phase = Phase::Ready;
+                self.events.push_back(Event::Ready {
+                    version: self.version,
+                    peer_socket_type: self.peer_socket_type,
+                    peer_routing_id: id,
+                    metadata: Arc::new(Metadata::default()),
+                });
+                if self.subscribe_all {
+                    self.deliver(Msg::from_slice(&[1]));
+                }
+                Ok(())
+            }
+            Phase::Handshake => {
+                if f.flags() & flags::COMMAND == 0 {
+                    return Err(ProtocolError::UnexpectedCommand(
+                        "data frame during the handshake",
+                    ));
+                }
+                let Some(m) = self.mechanism.as_mut() else {
+                    return Err(ProtocolError::UnexpectedCommand("no mechanism"));
+                };
+                m.process_command(f.data())?;
+                self.flush_mechanism();
+                if self.mechanism.as_ref().map(|m| m.status()) == Some(Status::Ready) {
+                    self.become_ready(now);
+                }
+                Ok(())
+            }
+            Phase::Ready => {
+                self.heartbeat_deadline = None;
+                self.ttl_deadline = None;
+                if f.flags() & flags::COMMAND != 0 {
+                    self.on_command(f.data(), now);
+                } else {
+                    self.deliver(f);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn become_ready(&mut self, now: Instant) {
+        let props = self
+            .mechanism
+            .as_mut()
+            .map(|m| m.peer_properties())
+            .unwrap_or_default();
+        let mut unique: Vec<(String, Vec<u8>)> = Vec::with_capacity(props.len());
+        for (k, v) in props {
+            if !unique.iter().any(|(u, _)| *u == k) {
+                unique.push((k, v));
+            }
+        }
+        let get = |name: &str| unique.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+        let peer_routing_id = get("Identity").cloned().unwrap_or_default();
+        let peer_socket_type =
+            get("Socket-Type").map_or(-1, |v| mechanism::socket_type_from_name(v));
+        self.peer_socket_type = peer_socket_type;
+        self.phase = Phase::Ready;
+        self.handshake_deadline = None;
+        self.next_ping = nonzero(self.cfg.heartbeat_ivl).map(|d| now + d);
+        self.events.push_back(Event::Ready {
+            version: self.version,
+            peer_socket_type,
+            peer_routing_id,
+            metadata: Arc::new(Metadata { properties: unique }),
+        });
+    }
+
+    /// A command after the handshake. Like libzmq, anything but the
+    /// heartbeat and subscription commands is ignored, malformed or not.
+    fn on_command(&mut self, data: &[u8], now: Instant) {
+        let Some((&n, rest)) = data.split_first() else {
+            return;
+        };
+        let Some(name) = rest.get(..n as usize) else {
+            return;
+        };
+        let body = &rest[n as usize..];
+        match name {
+            b"PING" => {
+                // A PING too short for its TTL counts as TTL 0 (libzmq
+                // reads past the frame there).
+                let ttl_ds = match body {
+                    [a, b, ..] => u16::from_be_bytes([*a, *b]),
+                    _ => 0,
+                };
+                if ttl_ds > 0 && self.ttl_deadline.is_none() {
+                    self.ttl_deadline = Some(now + Duration::from_millis(ttl_ds as u64 * 100));
+                }
+                let ctx = body.get(2..).unwrap_or(&[]);
+                let ctx = &ctx[..ctx.len().min(16)];
+                self.queue_command(&Command::Pong(ctx.to_vec()));
+            }
+            b"SUBSCRIBE" | b"CANCEL" if matches!(self.cfg.socket_type, kind::PUB | kind::XPUB) => {
+                let mut m = Vec::with_capacity(body.len() + 1);
+                m.push((name == b"SUBSCRIBE") as u8);
+                m.extend_from_slice(body);
+                self.deliver(Msg::from_vec(m));
+            }
+            _ => {}
+        }
+    }
+
+    fn deliver(&mut self, mut m: Msg) {
+        m.set_flags(m.flags() & flags::MORE);
+        self.undelivered += 1;
+        self.events.push_back(Event::Message(m));
+    }
+
+    fn queue_command(&mut self, cmd: &Command) {
+        let body = command::encode(cmd);
+        self.tx.header(self.version, body.len(), false, true);
+        self.tx.extend(&body);
+    }
+
+    fn queue_frame(&mut self, msg: Msg, command: bool) {
+        self.tx.header(self.version, msg.len(), msg.more(), command);
+        self.tx.body(msg);
+    }
+}
