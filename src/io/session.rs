@@ -42,6 +42,8 @@ pub struct Session {
     stream: Option<Stream>,
     /// A tcp connect still in progress on `stream`.
     connecting: bool,
+    /// `ZMQ_CONNECT_TIMEOUT`: when a connect in progress is abandoned.
+    connect_deadline: Option<Instant>,
     conn: Option<Connection>,
     pipe: Option<PipeEnd>,
     /// The socket's end of our pipe, for `Hiccup`.
@@ -87,6 +89,7 @@ impl Session {
             mailbox,
             stream: None,
             connecting: false,
+            connect_deadline: None,
             conn: None,
             pipe,
             peer_pipe_id: None,
@@ -199,6 +202,9 @@ impl Session {
                 }
                 self.stream = Some(stream);
                 self.connecting = true;
+                let timeout = self.link.options.connect_timeout;
+                self.connect_deadline =
+                    (timeout > 0).then(|| now + Duration::from_millis(timeout as u64));
                 // ipc connects complete at once; tcp tells with writability.
                 self.on_io(registry, now);
             }
@@ -232,6 +238,7 @@ impl Session {
             match stream.connect_result() {
                 Ok(true) => {
                     self.connecting = false;
+                    self.connect_deadline = None;
                     self.conn = Some(Connection::new(self.config(), now));
                 }
                 Ok(false) => return,
@@ -265,6 +272,11 @@ impl Session {
     }
 
     pub fn on_timer(&mut self, registry: &Registry, now: Instant) {
+        if self.connecting && self.connect_deadline.is_some_and(|t| t <= now) {
+            self.connect_deadline = None;
+            self.drop_stream(registry);
+            self.schedule_retry(now);
+        }
         if self.retry_at.is_some_and(|t| t <= now) {
             self.retry_at = None;
             self.try_connect(registry, now);
@@ -294,6 +306,7 @@ impl Session {
     pub fn next_deadline(&self) -> Option<Instant> {
         [
             self.retry_at,
+            self.connect_deadline,
             self.linger_deadline,
             self.conn.as_ref().and_then(|c| c.poll_timeout()),
         ]
@@ -337,6 +350,7 @@ impl Session {
             let _ = s.deregister(registry);
         }
         self.connecting = false;
+        self.connect_deadline = None;
         self.conn = None;
     }
 

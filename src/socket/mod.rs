@@ -416,8 +416,7 @@ impl Socket {
                 let mut inner = self.inner.lock();
                 self.process_commands(&mut inner)?;
                 let io = self.ctx.io_thread()?;
-                let o = &inner.options;
-                let (listener, resolved) = transport::bind(proto, address, o.ipv6, o.backlog)?;
+                let (listener, resolved) = transport::bind(proto, address, &inner.options)?;
                 let link = self.link(&inner.options);
                 io.send(IoCommand::Listen {
                     listener,
@@ -459,7 +458,7 @@ impl Socket {
             _ => {
                 let mut inner = self.inner.lock();
                 self.process_commands(&mut inner)?;
-                let target = Target::parse(proto, address, inner.options.ipv6)?;
+                let target = Target::parse(proto, address, &inner.options)?;
                 let io = self.ctx.io_thread()?;
                 // The pipe exists from now on, so messages queue before the
                 // peer does; a ROUTER without CONNECT_ROUTING_ID must wait

@@ -11,6 +11,7 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
 use crate::error::{Error, Result};
+use crate::options::Options;
 
 /// A connected byte stream.
 pub enum Stream {
@@ -20,7 +21,7 @@ pub enum Stream {
 
 /// A bound, listening endpoint.
 pub enum Listener {
-    Tcp(mio::net::TcpListener),
+    Tcp(mio::net::TcpListener, tcp::Tuning),
     Ipc(mio::net::UnixListener, ipc::Cleanup),
 }
 
@@ -95,8 +96,8 @@ impl Listener {
     /// Accepts one connection, `Ok(None)` when none is waiting.
     pub fn accept(&mut self) -> io::Result<Option<Stream>> {
         let r = match self {
-            Listener::Tcp(l) => l.accept().map(|(s, _)| {
-                let _ = s.set_nodelay(true);
+            Listener::Tcp(l, tuning) => l.accept().map(|(s, _)| {
+                tuning.apply(socket2::SockRef::from(&s));
                 Stream::Tcp(s)
             }),
             Listener::Ipc(l, _) => l.accept().map(|(s, _)| Stream::Ipc(s)),
@@ -112,19 +113,19 @@ impl Listener {
 impl Source for Listener {
     fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
         match self {
-            Listener::Tcp(l) => l.register(r, t, i),
+            Listener::Tcp(l, _) => l.register(r, t, i),
             Listener::Ipc(l, _) => l.register(r, t, i),
         }
     }
     fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
         match self {
-            Listener::Tcp(l) => l.reregister(r, t, i),
+            Listener::Tcp(l, _) => l.reregister(r, t, i),
             Listener::Ipc(l, _) => l.reregister(r, t, i),
         }
     }
     fn deregister(&mut self, r: &Registry) -> io::Result<()> {
         match self {
-            Listener::Tcp(l) => l.deregister(r),
+            Listener::Tcp(l, _) => l.deregister(r),
             Listener::Ipc(l, _) => l.deregister(r),
         }
     }
@@ -139,9 +140,12 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn parse(proto: &str, address: &str, ipv6: bool) -> Result<Target> {
+    pub fn parse(proto: &str, address: &str, options: &Options) -> Result<Target> {
         match proto {
-            "tcp" => Ok(Target::Tcp(tcp::ConnectAddress::parse(address, ipv6)?)),
+            "tcp" => Ok(Target::Tcp(tcp::ConnectAddress::parse(
+                address,
+                &tcp::Tuning::from_options(options),
+            )?)),
             "ipc" => Ok(Target::Ipc(ipc::Path::parse(address)?)),
             _ => Err(Error::ProtoNoSupport),
         }
@@ -158,10 +162,10 @@ impl Target {
 
 /// Binds `address` for `proto`; returns the listener and the endpoint to
 /// report as `ZMQ_LAST_ENDPOINT` (wildcards resolved).
-pub fn bind(proto: &str, address: &str, ipv6: bool, backlog: i32) -> Result<(Listener, String)> {
+pub fn bind(proto: &str, address: &str, options: &Options) -> Result<(Listener, String)> {
     match proto {
-        "tcp" => tcp::bind(address, ipv6, backlog),
-        "ipc" => ipc::bind(address, backlog),
+        "tcp" => tcp::bind(address, &tcp::Tuning::from_options(options)),
+        "ipc" => ipc::bind(address, options.backlog),
         _ => Err(Error::ProtoNoSupport),
     }
 }

@@ -2,9 +2,88 @@
 //! `tcp://*:*`, `tcp://127.0.0.1:port` and `tcp://[::1]:port` for bind.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 
 use super::Listener;
 use crate::error::{Error, Result};
+use crate::options::Options;
+
+/// The socket options libzmq applies to its tcp sockets.
+#[derive(Clone, Debug, Default)]
+pub struct Tuning {
+    keepalive: i32,
+    keepalive_cnt: i32,
+    keepalive_idle: i32,
+    keepalive_intvl: i32,
+    tos: i32,
+    sndbuf: i32,
+    rcvbuf: i32,
+    maxrt: i32,
+    device: Vec<u8>,
+    backlog: i32,
+    ipv6: bool,
+}
+
+impl Tuning {
+    pub fn from_options(o: &Options) -> Tuning {
+        Tuning {
+            keepalive: o.tcp_keepalive,
+            keepalive_cnt: o.tcp_keepalive_cnt,
+            keepalive_idle: o.tcp_keepalive_idle,
+            keepalive_intvl: o.tcp_keepalive_intvl,
+            tos: o.tos,
+            sndbuf: o.sndbuf,
+            rcvbuf: o.rcvbuf,
+            maxrt: o.tcp_maxrt,
+            device: o.bindtodevice.clone(),
+            backlog: o.backlog,
+            ipv6: o.ipv6,
+        }
+    }
+
+    /// Applies the per-connection options; -1 leaves the OS default, as
+    /// in libzmq. Failures are ignored there too (best effort).
+    pub fn apply(&self, sock: SockRef<'_>) {
+        let _ = sock.set_tcp_nodelay(true);
+        if self.keepalive == 0 {
+            let _ = sock.set_keepalive(false);
+        } else if self.keepalive == 1 {
+            let mut ka = TcpKeepalive::new();
+            if self.keepalive_idle > 0 {
+                ka = ka.with_time(Duration::from_secs(self.keepalive_idle as u64));
+            }
+            if self.keepalive_intvl > 0 {
+                ka = ka.with_interval(Duration::from_secs(self.keepalive_intvl as u64));
+            }
+            if self.keepalive_cnt > 0 {
+                ka = ka.with_retries(self.keepalive_cnt as u32);
+            }
+            let _ = sock.set_tcp_keepalive(&ka);
+        }
+        if self.tos > 0 {
+            let _ = sock.set_tos_v4(self.tos as u32);
+        }
+        if self.sndbuf >= 0 {
+            let _ = sock.set_send_buffer_size(self.sndbuf as usize);
+        }
+        if self.rcvbuf >= 0 {
+            let _ = sock.set_recv_buffer_size(self.rcvbuf as usize);
+        }
+        if self.maxrt > 0 {
+            let _ = sock.set_tcp_user_timeout(Some(Duration::from_millis(self.maxrt as u64)));
+        }
+    }
+
+    fn new_socket(&self, addr: &SocketAddr) -> std::io::Result<Socket> {
+        let sock = Socket::new(Domain::for_address(*addr), Type::STREAM, Some(Protocol::TCP))?;
+        if !self.device.is_empty() {
+            sock.bind_device(Some(&self.device))?;
+        }
+        Ok(sock)
+    }
+}
 
 /// Splits `host:port`, taking IPv6 brackets off the host.
 fn split_host_port(address: &str) -> Result<(&str, &str)> {
@@ -71,35 +150,53 @@ fn endpoint_of(addr: SocketAddr) -> String {
     }
 }
 
-pub fn bind(address: &str, ipv6: bool, _backlog: i32) -> Result<(Listener, String)> {
+pub fn bind(address: &str, tuning: &Tuning) -> Result<(Listener, String)> {
     let (host, port) = split_host_port(address)?;
     let port = parse_port(port, true)?;
-    let ip = resolve_local(host, ipv6)?;
-    let listener = mio::net::TcpListener::bind(SocketAddr::new(ip, port)).map_err(|e| {
-        match e.kind() {
-            std::io::ErrorKind::AddrInUse => Error::AddrInUse,
-            std::io::ErrorKind::AddrNotAvailable => Error::AddrNotAvail,
-            _ => Error::from(e),
-        }
-    })?;
-    let local = listener.local_addr().map_err(Error::from)?;
-    Ok((Listener::Tcp(listener), endpoint_of(local)))
+    let ip = resolve_local(host, tuning.ipv6)?;
+    let addr = SocketAddr::new(ip, port);
+    let map = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::AddrInUse => Error::AddrInUse,
+        std::io::ErrorKind::AddrNotAvailable => Error::AddrNotAvail,
+        _ if e.raw_os_error() == Some(libc::ENODEV) => Error::NoDev,
+        _ => Error::from(e),
+    };
+    let sock = tuning.new_socket(&addr).map_err(map)?;
+    sock.set_reuse_address(true).map_err(map)?;
+    if addr.is_ipv6() {
+        // `*` with ZMQ_IPV6 takes IPv4 peers too, as libzmq's does.
+        let _ = sock.set_only_v6(false);
+    }
+    sock.bind(&addr.into()).map_err(map)?;
+    sock.listen(tuning.backlog.max(1)).map_err(map)?;
+    sock.set_nonblocking(true).map_err(map)?;
+    let std: std::net::TcpListener = sock.into();
+    let local = std.local_addr().map_err(Error::from)?;
+    let listener = mio::net::TcpListener::from_std(std);
+    Ok((Listener::Tcp(listener, tuning.clone()), endpoint_of(local)))
 }
 
-/// A connect's destination, kept by name so reconnects resolve again.
+/// A connect's destination, kept by name so reconnects resolve again,
+/// with an optional source address (`tcp://src;dst`).
 #[derive(Clone, Debug)]
 pub struct ConnectAddress {
     host: String,
     port: u16,
-    ipv6: bool,
+    source: Option<SocketAddr>,
+    tuning: Tuning,
 }
 
 impl ConnectAddress {
-    pub fn parse(address: &str, ipv6: bool) -> Result<ConnectAddress> {
-        if address.contains(';') {
-            // `src;dst`: binding the source address is not offered yet.
-            return Err(Error::NotSup);
-        }
+    pub fn parse(address: &str, tuning: &Tuning) -> Result<ConnectAddress> {
+        let (source, address) = match address.split_once(';') {
+            Some((src, dst)) => {
+                let (h, p) = split_host_port(src)?;
+                let port = parse_port(p, true)?;
+                let ip = resolve_local(h, tuning.ipv6)?;
+                (Some(SocketAddr::new(ip, port)), dst)
+            }
+            None => (None, address),
+        };
         let (host, port) = split_host_port(address)?;
         let port = parse_port(port, false)?;
         if host == "*" {
@@ -108,7 +205,8 @@ impl ConnectAddress {
         let a = ConnectAddress {
             host: host.to_string(),
             port,
-            ipv6,
+            source,
+            tuning: tuning.clone(),
         };
         // An unresolvable name is refused now, as libzmq does.
         a.resolve()?;
@@ -117,18 +215,33 @@ impl ConnectAddress {
 
     fn resolve(&self) -> Result<SocketAddr> {
         if let Ok(ip) = self.host.parse::<IpAddr>() {
+            if ip.is_ipv6() && !self.tuning.ipv6 {
+                return Err(Error::Inval);
+            }
             return Ok(SocketAddr::new(ip, self.port));
         }
-        resolve(&self.host, self.port, self.ipv6)
+        resolve(&self.host, self.port, self.tuning.ipv6)
     }
 
+    /// Starts a non-blocking connect with the socket's tcp options.
     pub fn connect(&self) -> std::io::Result<mio::net::TcpStream> {
         let addr = self
             .resolve()
             .map_err(|_| std::io::Error::from(std::io::ErrorKind::NotFound))?;
-        let s = mio::net::TcpStream::connect(addr)?;
-        let _ = s.set_nodelay(true);
-        Ok(s)
+        let sock = self.tuning.new_socket(&addr)?;
+        self.tuning.apply(SockRef::from(&sock));
+        if let Some(src) = self.source {
+            sock.set_reuse_address(true)?;
+            sock.bind(&src.into())?;
+        }
+        sock.set_nonblocking(true)?;
+        match sock.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        let std: std::net::TcpStream = sock.into();
+        Ok(mio::net::TcpStream::from_std(std))
     }
 }
 
@@ -143,8 +256,10 @@ mod tests {
         assert_eq!(parse_port("*", true).unwrap(), 0);
         assert!(parse_port("*", false).is_err());
         assert!(parse_port("99999", true).is_err());
-        assert!(ConnectAddress::parse("127.0.0.1:0", false).is_err());
-        let (_l, ep) = bind("127.0.0.1:*", false, 100).unwrap();
+        let t = Tuning::from_options(&Options::new(0));
+        assert!(ConnectAddress::parse("127.0.0.1:0", &t).is_err());
+        assert!(ConnectAddress::parse("127.0.0.1:0;127.0.0.1:5555", &t).is_ok());
+        let (_l, ep) = bind("127.0.0.1:*", &t).unwrap();
         assert!(ep.starts_with("tcp://127.0.0.1:"));
     }
 }
