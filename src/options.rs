@@ -51,6 +51,7 @@ pub mod id {
     pub const BLOCKY: i32 = 70;
     pub const XPUB_MANUAL: i32 = 71;
     pub const XPUB_WELCOME_MSG: i32 = 72;
+    pub const STREAM_NOTIFY: i32 = 73;
     pub const INVERT_MATCHING: i32 = 74;
     pub const HEARTBEAT_IVL: i32 = 75;
     pub const HEARTBEAT_TTL: i32 = 76;
@@ -105,6 +106,9 @@ pub struct Options {
     pub bindtodevice: Vec<u8>,
     pub last_endpoint: String,
     pub invert_matching: bool,
+    /// STREAM sockets hand an empty frame to the application when a
+    /// connection comes and goes.
+    pub stream_notify: bool,
 }
 
 impl Options {
@@ -148,6 +152,7 @@ impl Options {
             bindtodevice: Vec::new(),
             last_endpoint: String::new(),
             invert_matching: false,
+            stream_notify: true,
         }
     }
 
@@ -226,6 +231,7 @@ impl Options {
                 self.bindtodevice = value.to_vec();
             }
             INVERT_MATCHING => self.invert_matching = bool_value(value)?,
+            STREAM_NOTIFY => self.stream_notify = bool_value(value)?,
             _ => return Ok(false),
         }
         Ok(true)

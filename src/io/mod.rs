@@ -7,6 +7,7 @@
 //! socket. Sockets and sessions only meet through pipes and mailboxes.
 
 pub mod session;
+pub mod wire;
 pub mod thread;
 
 use std::sync::Arc;

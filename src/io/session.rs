@@ -22,6 +22,7 @@ use crate::msg::{Metadata, Msg};
 use crate::pipe::{pipe_pair_with, PipeEnd, PipeId};
 use crate::socket::mailbox::{Command, Mailbox};
 use crate::transport::{Stream, Target};
+use super::wire::{Raw, Wire};
 use crate::zmtp::connection::{Config, Connection, Event};
 use crate::zmtp::mechanism::Mechanism;
 
@@ -44,7 +45,7 @@ pub struct Session {
     connecting: bool,
     /// `ZMQ_CONNECT_TIMEOUT`: when a connect in progress is abandoned.
     connect_deadline: Option<Instant>,
-    conn: Option<Connection>,
+    conn: Option<Wire>,
     pipe: Option<PipeEnd>,
     /// The socket's end of our pipe, for `Hiccup`.
     peer_pipe_id: Option<PipeId>,
@@ -164,8 +165,16 @@ impl Session {
                 self.finished = true;
                 return;
             }
-            self.conn = Some(Connection::new(self.config(), now));
+            self.conn = Some(self.new_wire(now));
             self.pump(registry, now);
+        }
+    }
+
+    fn new_wire(&self, now: Instant) -> Wire {
+        if self.link.options.socket_type == crate::socket::kind::STREAM {
+            Wire::Raw(Raw::new(self.link.options.stream_notify))
+        } else {
+            Wire::Zmtp(Box::new(Connection::new(self.config(), now)))
         }
     }
 
@@ -239,7 +248,7 @@ impl Session {
                 Ok(true) => {
                     self.connecting = false;
                     self.connect_deadline = None;
-                    self.conn = Some(Connection::new(self.config(), now));
+                    self.conn = Some(self.new_wire(now));
                 }
                 Ok(false) => return,
                 Err(_) => {
@@ -368,7 +377,19 @@ impl Session {
     }
 
     fn on_disconnect(&mut self, registry: &Registry, now: Instant) {
+        let raw = self.conn.as_ref().is_some_and(|c| c.is_raw());
         self.drop_stream(registry);
+        if raw {
+            // A STREAM peer is one connection: tell the socket it went
+            // (an empty frame), and a reconnection is a new peer.
+            if self.link.options.stream_notify && self.stalled.is_none() {
+                let _ = self.deliver(Msg::new());
+            }
+            if let Some(mut p) = self.pipe.take() {
+                p.close();
+            }
+            self.peer_pipe_id = None;
+        }
         self.pending_in.clear();
         self.stalled = None;
         if let Some(p) = self.pipe.as_mut() {
@@ -396,8 +417,13 @@ impl Session {
                 self.pending_in = pending[used..].to_vec();
                 return Ok(());
             }
-        } else if !self.deliver_stalled() {
-            return Ok(());
+        } else {
+            // Events that need no input (a raw connection's notification)
+            // and a frame that waited for room go first.
+            self.decode(&[], now)?;
+            if self.stalled.is_some() {
+                return Ok(());
+            }
         }
         loop {
             let Some(stream) = self.stream.as_mut() else {
@@ -551,8 +577,7 @@ impl Session {
                 self.skip_out = msg.more();
                 continue;
             }
-            // Only called once the handshake is done, so never refused.
-            let _ = conn.send(msg);
+            conn.send(msg);
         }
         Ok(())
     }
@@ -565,10 +590,13 @@ impl Session {
                 return Ok(());
             };
             if !conn.wants_transmit() {
+                if conn.close_requested() {
+                    return Err(Disconnect);
+                }
                 return Ok(());
             }
-            let slices = conn.transmit_slices();
-            let io: Vec<IoSlice<'_>> = slices.iter().take(64).map(|s| IoSlice::new(s)).collect();
+            let mut io: Vec<IoSlice<'_>> = Vec::with_capacity(64);
+            conn.transmit_slices(&mut io, 64);
             match stream.write_vectored(&io) {
                 Ok(0) => return Err(Disconnect),
                 Ok(n) => {

@@ -182,3 +182,68 @@ fn tcp_options_and_source_address() {
     pull.close();
     ctx.terminate();
 }
+
+#[test]
+fn stream_socket_talks_raw_tcp() {
+    use std::io::{Read, Write};
+    let ctx = Ctx::new();
+    let stream = ctx.socket(kind::STREAM).unwrap();
+    timeouts(&stream);
+    stream.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = last_endpoint(&stream);
+    let mut raw = std::net::TcpStream::connect(ep.trim_start_matches("tcp://")).unwrap();
+    raw.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    // The connection is announced with an empty frame.
+    let id = recv(&stream);
+    assert!(id.more());
+    assert!(recv(&stream).is_empty());
+    raw.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let id2 = recv(&stream);
+    assert_eq!(id2.data(), id.data());
+    assert_eq!(recv(&stream).data(), b"GET / HTTP/1.0\r\n\r\n");
+    send(&stream, id.data(), true);
+    send(&stream, b"HTTP/1.0 200 OK\r\n\r\nhi", false);
+    // An empty frame closes the connection after what was sent before.
+    send(&stream, id.data(), true);
+    send(&stream, b"", false);
+    let mut reply = Vec::new();
+    raw.read_to_end(&mut reply).unwrap();
+    assert_eq!(reply, b"HTTP/1.0 200 OK\r\n\r\nhi");
+    // Unknown peers are refused.
+    let mut m = Msg::from_slice(b"\x00nobody");
+    assert_eq!(
+        stream.send(&mut m, SNDMORE).unwrap_err(),
+        crate::Error::HostUnreach
+    );
+    stream.close();
+    ctx.terminate();
+}
+
+#[test]
+fn stream_socket_connects_out() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ctx = Ctx::new();
+    let stream = ctx.socket(kind::STREAM).unwrap();
+    timeouts(&stream);
+    stream.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    let id = recv(&stream);
+    assert!(recv(&stream).is_empty());
+    send(&stream, id.data(), true);
+    send(&stream, b"ping", false);
+    let mut buf = [0u8; 4];
+    peer.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+    peer.write_all(b"pong").unwrap();
+    assert_eq!(recv(&stream).data(), id.data());
+    assert_eq!(recv(&stream).data(), b"pong");
+    // The peer leaves: an empty frame says so.
+    drop(peer);
+    assert_eq!(recv(&stream).data(), id.data());
+    assert!(recv(&stream).is_empty());
+    stream.close();
+    ctx.terminate();
+}

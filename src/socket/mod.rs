@@ -111,7 +111,7 @@ fn new_pattern(socket_type: i32) -> Result<Box<dyn Pattern>> {
         kind::PUSH => Box::new(push::Push::default()),
         kind::XPUB => Box::new(xpub::XPub::new(false)),
         kind::XSUB => Box::new(xsub::XSub::new(false)),
-        kind::STREAM => Box::new(stream::Stream),
+        kind::STREAM => Box::new(stream::Stream::default()),
         _ => return Err(Error::Inval),
     })
 }

@@ -43,6 +43,20 @@ impl Router {
         }
     }
 
+    /// A router that refuses unknown routing ids (`EHOSTUNREACH`), as a
+    /// STREAM socket always does.
+    pub(super) fn mandatory() -> Router {
+        Router {
+            mandatory: true,
+            ..Router::default()
+        }
+    }
+
+    /// True between a routing id frame and the end of its message.
+    pub(super) fn routing(&self) -> bool {
+        self.more_out
+    }
+
     /// Abandons the message being routed (REP on a malformed request).
     pub(super) fn rollback(&mut self, pipes: &mut Pipes) {
         if let Some(p) = self.out.and_then(|id| pipes.get_mut(&id)) {

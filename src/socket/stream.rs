@@ -1,30 +1,63 @@
-//! STREAM: raw tcp connections. It exists only over tcp, which comes with
-//! the wire issue; over inproc it has nothing to talk to.
+//! STREAM: raw tcp connections. Each connection is a peer with a routing
+//! id, as with ROUTER: received data comes as [id][bytes], and a send is
+//! [id][bytes], the bytes written as they are (an empty frame closes the
+//! connection). With `ZMQ_STREAM_NOTIFY` (the default) an empty frame
+//! announces each connection and disconnection. The raw framing itself
+//! lives in the session (`io::wire::Raw`).
 
+use super::router::Router;
 use super::{Pattern, Pipes};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::msg::Msg;
-use crate::options::Options;
+use crate::options::{OptionValue, Options};
 use crate::pipe::PipeId;
 
-pub struct Stream;
+pub struct Stream {
+    router: Router,
+}
+
+impl Default for Stream {
+    fn default() -> Self {
+        Stream {
+            router: Router::mandatory(),
+        }
+    }
+}
 
 impl Pattern for Stream {
-    fn attach(&mut self, _id: PipeId, _pipes: &mut Pipes, _opts: &Options) {}
-    fn accepts_pipe(&self) -> bool {
-        false
+    fn attach(&mut self, id: PipeId, pipes: &mut Pipes, opts: &Options) {
+        self.router.attach(id, pipes, opts);
     }
-    fn terminated(&mut self, _id: PipeId, _pipes: &mut Pipes) {}
-    fn send(&mut self, _msg: &mut Msg, _pipes: &mut Pipes, _opts: &Options) -> Result<()> {
-        Err(Error::NotSup)
+
+    fn terminated(&mut self, id: PipeId, pipes: &mut Pipes) {
+        self.router.terminated(id, pipes);
     }
-    fn recv(&mut self, _pipes: &mut Pipes, _opts: &Options) -> Result<Msg> {
-        Err(Error::NotSup)
+
+    fn send(&mut self, msg: &mut Msg, pipes: &mut Pipes, opts: &Options) -> Result<()> {
+        if self.router.routing() {
+            // Data frames are whole on their own: the stream has no frames.
+            msg.set_more(false);
+        }
+        self.router.send(msg, pipes, opts)
     }
-    fn has_in(&mut self, _pipes: &mut Pipes, _opts: &Options) -> bool {
-        false
+
+    fn recv(&mut self, pipes: &mut Pipes, opts: &Options) -> Result<Msg> {
+        self.router.recv(pipes, opts)
     }
-    fn has_out(&mut self, _pipes: &mut Pipes, _opts: &Options) -> bool {
-        false
+
+    fn has_in(&mut self, pipes: &mut Pipes, opts: &Options) -> bool {
+        self.router.has_in(pipes, opts)
+    }
+
+    fn has_out(&mut self, pipes: &mut Pipes, opts: &Options) -> bool {
+        self.router.has_out(pipes, opts)
+    }
+
+    fn set_option(&mut self, _opt: i32, _value: &[u8], _pipes: &mut Pipes) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn get_option(&self, _opt: i32) -> Option<OptionValue> {
+        None
     }
 }
