@@ -379,10 +379,12 @@ impl Session {
     fn on_disconnect(&mut self, registry: &Registry, now: Instant) {
         let raw = self.conn.as_ref().is_some_and(|c| c.is_raw());
         self.drop_stream(registry);
-        if raw {
+        if raw || self.link.options.immediate {
             // A STREAM peer is one connection: tell the socket it went
-            // (an empty frame), and a reconnection is a new peer.
-            if self.link.options.stream_notify && self.stalled.is_none() {
+            // (an empty frame), and a reconnection is a new peer. With
+            // IMMEDIATE the pipe exists only while connected, so nothing
+            // queues for a peer that is gone.
+            if raw && self.link.options.stream_notify && self.stalled.is_none() {
                 let _ = self.deliver(Msg::new());
             }
             if let Some(mut p) = self.pipe.take() {

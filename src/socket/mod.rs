@@ -128,8 +128,8 @@ struct Inner {
     bound: Vec<String>,
     /// Pipes whose peer left: removed once we have read what it sent.
     dying: Vec<PipeId>,
-    /// tcp/ipc endpoints bound: (as given, as resolved).
-    bound_io: Vec<(String, String)>,
+    /// tcp/ipc endpoints bound, by the name `ZMQ_LAST_ENDPOINT` gave.
+    bound_io: Vec<String>,
     /// tcp/ipc endpoints connected, as given.
     connected_io: Vec<String>,
 }
@@ -424,7 +424,7 @@ impl Socket {
                     link,
                 });
                 inner.options.last_endpoint = resolved.clone();
-                inner.bound_io.push((endpoint.to_string(), resolved));
+                inner.bound_io.push(resolved);
                 Ok(())
             }
         }
@@ -516,9 +516,11 @@ impl Socket {
                 let pos = inner
                     .bound_io
                     .iter()
-                    .position(|(given, resolved)| given == endpoint || resolved == endpoint)
+                    // libzmq knows a bound endpoint by its resolved name
+                    // only: unbinding "tcp://*:*" itself is ENOENT.
+                    .position(|resolved| resolved == endpoint)
                     .ok_or(Error::NoEnt)?;
-                let (_, resolved) = inner.bound_io.remove(pos);
+                let resolved = inner.bound_io.remove(pos);
                 self.ctx.io_thread()?.send(IoCommand::Unbind {
                     socket_id: self.id,
                     endpoint: resolved,

@@ -86,6 +86,11 @@ pub fn bind(address: &str, _backlog: i32) -> Result<(Listener, String)> {
     } else {
         Path::parse(address)?
     };
+    if let Path::File(p) = &path {
+        // A file left by an earlier run would refuse the bind; libzmq
+        // removes it first, and so do we.
+        let _ = std::fs::remove_file(p);
+    }
     let addr = path.socket_addr().map_err(|_| Error::Inval)?;
     let listener = std::os::unix::net::UnixListener::bind_addr(&addr).map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => Error::AddrInUse,
