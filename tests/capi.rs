@@ -273,6 +273,7 @@ capi_tests!(
     test_router,
     test_stress,
     test_threads,
+    test_wire_life,
 );
 
 /// Binaries built for Debian's libzmq run unchanged on ours.

@@ -223,7 +223,9 @@ impl Session {
 
     fn schedule_retry(&mut self, now: Instant) {
         match self.reconnect_ivl {
-            Some(ivl) if !self.closing => {
+            // Also while closing: queued messages still go out within the
+            // linger (a closing session with nothing left is finished).
+            Some(ivl) => {
                 self.retry_at = Some(now + ivl);
                 let max = self.link.options.reconnect_ivl_max;
                 if max > 0 {
@@ -232,11 +234,7 @@ impl Session {
                 }
             }
             // No reconnection: the socket sees the pipe end.
-            _ => {
-                if !self.closing || self.reconnect_ivl.is_none() {
-                    self.finished = true;
-                }
-            }
+            None => self.finished = true,
         }
     }
 
@@ -403,7 +401,7 @@ impl Session {
             }
         }
         self.in_more = false;
-        if self.target.is_some() && !self.closing {
+        if self.target.is_some() {
             self.schedule_retry(now);
         } else {
             self.finished = true;
