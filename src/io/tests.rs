@@ -247,3 +247,67 @@ fn stream_socket_connects_out() {
     stream.close();
     ctx.terminate();
 }
+
+/// Reads until `n` bytes came or the peer stops sending.
+fn read_some(raw: &mut std::net::TcpStream, n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while got.len() < n {
+        match raw.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => got.extend_from_slice(&buf[..k]),
+        }
+    }
+    got
+}
+
+#[test]
+fn zmtp_2_0_peer_from_raw_bytes() {
+    use std::io::Write;
+    let ctx = Ctx::new();
+    let pull = ctx.socket(kind::PULL).unwrap();
+    timeouts(&pull);
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = last_endpoint(&pull);
+    let mut raw = std::net::TcpStream::connect(ep.trim_start_matches("tcp://")).unwrap();
+    raw.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    // RFC 15: signature, revision 1, socket type PUSH (8), then an empty
+    // identity frame and two messages in 2.0 framing (flags, short size).
+    raw.write_all(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F]).unwrap();
+    raw.write_all(&[0x01, 0x08]).unwrap();
+    raw.write_all(&[0x00, 0x00]).unwrap();
+    raw.write_all(&[0x01, 0x01, b'a', 0x00, 0x02, b'b', b'c'])
+        .unwrap();
+    let first = recv(&pull);
+    assert_eq!(first.data(), b"a");
+    assert!(first.more());
+    assert_eq!(recv(&pull).data(), b"bc");
+    // We answered in kind: our signature, then revision 3 and our type.
+    let hello = read_some(&mut raw, 12);
+    assert_eq!(hello[0], 0xFF);
+    assert_eq!(hello[9] & 1, 1);
+    assert!(hello.len() >= 11 && hello[10] >= 1);
+    pull.close();
+    ctx.terminate();
+}
+
+#[test]
+fn zmtp_1_0_peer_from_raw_bytes() {
+    use std::io::Write;
+    let ctx = Ctx::new();
+    let pull = ctx.socket(kind::PULL).unwrap();
+    timeouts(&pull);
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = last_endpoint(&pull);
+    let mut raw = std::net::TcpStream::connect(ep.trim_start_matches("tcp://")).unwrap();
+    // RFC 13: no greeting; the first frame is the identity (empty here),
+    // each frame a length that counts the flags byte, the flags, the body.
+    raw.write_all(&[0x01, 0x00]).unwrap();
+    raw.write_all(&[0x06, 0x00, b'h', b'e', b'l', b'l', b'o'])
+        .unwrap();
+    assert_eq!(recv(&pull).data(), b"hello");
+    pull.close();
+    ctx.terminate();
+}
