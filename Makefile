@@ -29,7 +29,9 @@ test: check-header
 	$(CARGO) test --release $(JOBS)
 
 demo: build
-	sh examples/run.sh
+	sh examples/run.sh inproc
+	sh examples/run.sh tcp
+	sh examples/run.sh ipc
 
 clean:
 	$(CARGO) clean
