@@ -225,6 +225,59 @@ impl Msg {
         Some(Msg::from_boxed(v.into_boxed_slice()))
     }
 
+    /// A zero-filled frame of `size` bytes, for Rust code to fill in place
+    /// (the decoder), or `None` when the memory cannot be had. Large ones
+    /// come from the allocator's zeroed pages, so an unfilled tail costs no
+    /// resident memory.
+    pub fn try_zeroed(size: usize) -> Option<Msg> {
+        if size <= INLINE_MAX {
+            return Msg::try_with_size(size);
+        }
+        if size <= BLOCK_MAX {
+            let b = Arc::<[ByteCell]>::new_zeroed_slice(size);
+            // SAFETY: all-zero bytes are valid ByteCells.
+            let buf = unsafe { b.assume_init() };
+            return Some(Msg::from_body(Body::Block { buf, off: 0, len: size }));
+        }
+        let layout = std::alloc::Layout::array::<u8>(size).ok()?;
+        // SAFETY: the layout has a non-zero size (size > BLOCK_MAX).
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        if ptr.is_null() {
+            return None;
+        }
+        let slice = std::ptr::slice_from_raw_parts_mut(ptr, size);
+        // SAFETY: allocated just above with the layout of a [u8; size],
+        // which is what Box<[u8]> frees with.
+        Some(Msg::from_boxed(unsafe { Box::from_raw(slice) }))
+    }
+
+    /// The payload, writable, while this message is its only owner.
+    pub fn unique_bytes_mut(&mut self) -> Option<&mut [u8]> {
+        match &mut self.body {
+            Body::Inline { len, buf } => Some(&mut buf[..*len as usize]),
+            Body::Block { buf, off, len } => {
+                let cells = Arc::get_mut(buf)?;
+                let (off, len) = (*off, *len);
+                // SAFETY: unique access to the block; a ByteCell is a byte.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts_mut(cells.as_mut_ptr() as *mut u8, cells.len())
+                };
+                bytes.get_mut(off..off + len)
+            }
+            Body::Shared { buf, off, len } => {
+                let b = Arc::get_mut(buf)?;
+                if !matches!(b.owner, Owner::Heap) {
+                    return None;
+                }
+                let (off, len) = (*off, *len);
+                // SAFETY: our own heap allocation of b.len bytes, uniquely held.
+                let bytes = unsafe { std::slice::from_raw_parts_mut(b.ptr, b.len) };
+                bytes.get_mut(off..off + len)
+            }
+            Body::Closed => None,
+        }
+    }
+
     /// A frame holding a copy of `data`.
     pub fn from_slice(data: &[u8]) -> Msg {
         if data.len() <= INLINE_MAX {

@@ -54,13 +54,20 @@ pub fn encode(out: &mut Vec<u8>, version: Version, msg: &Msg) {
 enum State {
     /// Collecting the header bytes.
     Header,
-    /// Collecting `remaining` body bytes into `body`.
-    Body {
+    /// Filling a message allocated at its final size.
+    Body { body: Msg, filled: usize },
+    /// Collecting `remaining` body bytes of a frame too large to take on
+    /// the peer's word (no `ZMQ_MAXMSGSIZE`): memory grows as bytes come.
+    Growing {
         body: Vec<u8>,
         remaining: usize,
         flags: u8,
     },
 }
+
+/// Bodies up to this size are allocated whole when their header arrives;
+/// larger ones too when `ZMQ_MAXMSGSIZE` vouches for the size.
+const TRUSTED_SIZE: usize = 16 << 20;
 
 /// Turns a byte stream into frames.
 pub struct Decoder {
@@ -122,15 +129,41 @@ impl Decoder {
                     if size == 0 {
                         return Ok((used, Some(make_msg(Vec::new(), flags))));
                     }
-                    // Take memory as bytes arrive, not as the peer claims.
-                    let initial = size.min(input.len() - used).min(1 << 20);
-                    self.state = State::Body {
-                        body: Vec::with_capacity(initial),
-                        remaining: size,
-                        flags,
-                    };
+                    if size <= TRUSTED_SIZE || self.max_size < i64::MAX as u64 {
+                        // One allocation at the final size, filled in place.
+                        let mut body = Msg::try_zeroed(size)
+                            .ok_or(ProtocolError::Frame("out of memory for a frame"))?;
+                        body.set_flags(flags);
+                        self.state = State::Body { body, filled: 0 };
+                    } else {
+                        // Take memory as bytes arrive, not as the peer claims.
+                        let initial = size.min(input.len() - used).min(1 << 20);
+                        self.state = State::Growing {
+                            body: Vec::with_capacity(initial),
+                            remaining: size,
+                            flags,
+                        };
+                    }
                 }
-                State::Body {
+                State::Body { body, filled } => {
+                    let Some(dst) = body.unique_bytes_mut() else {
+                        return Err(ProtocolError::Frame("decoder state"));
+                    };
+                    let take = (dst.len() - *filled).min(input.len() - used);
+                    dst[*filled..*filled + take].copy_from_slice(&input[used..used + take]);
+                    used += take;
+                    *filled += take;
+                    if *filled < dst.len() {
+                        return Ok((used, None));
+                    }
+                    let State::Body { body, .. } =
+                        std::mem::replace(&mut self.state, State::Header)
+                    else {
+                        return Err(ProtocolError::Frame("decoder state"));
+                    };
+                    return Ok((used, Some(body)));
+                }
+                State::Growing {
                     body,
                     remaining,
                     flags,
@@ -143,7 +176,7 @@ impl Decoder {
                         return Ok((used, None));
                     }
                     let flags = *flags;
-                    let State::Body { body, .. } =
+                    let State::Growing { body, .. } =
                         std::mem::replace(&mut self.state, State::Header)
                     else {
                         return Err(ProtocolError::Frame("decoder state"));
