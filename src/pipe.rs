@@ -50,6 +50,11 @@ pub struct Queue {
     /// Mirrors of `hwm` and `reader_closed`, for the writer's fast path.
     hwm: AtomicUsize,
     reader_closed: AtomicBool,
+    /// Messages the reader took into its cache and has not consumed yet:
+    /// they still count against the high-water mark.
+    taken: AtomicUsize,
+    /// Mirror of `writer_waiting`, read by the reader without the lock.
+    writer_waiting: AtomicBool,
 }
 
 impl Queue {
@@ -70,6 +75,8 @@ impl Queue {
             visible: AtomicUsize::new(0),
             hwm: AtomicUsize::new(hwm),
             reader_closed: AtomicBool::new(false),
+            taken: AtomicUsize::new(0),
+            writer_waiting: AtomicBool::new(false),
         }
     }
 }
@@ -83,6 +90,9 @@ pub struct PipeEnd {
     staged: Vec<Msg>,
     /// True while a multipart message is being read from this pipe.
     pub reading: bool,
+    /// Frames taken from the queue under one lock, read from here first:
+    /// a busy reader locks once per batch, not once per frame.
+    cache: VecDeque<Msg>,
     /// The peer socket's `ZMQ_ROUTING_ID` (or the one given with
     /// `ZMQ_CONNECT_ROUTING_ID`), for routers.
     pub peer_routing_id: Vec<u8>,
@@ -111,17 +121,6 @@ fn queue_hwm(sender: &SideConfig, receiver: &SideConfig) -> usize {
     }
 }
 
-/// A writer blocked at the high-water mark is woken only once the queue
-/// has drained to here (libzmq's low-water mark): waking it on the first
-/// free slot would switch threads once per message.
-fn low_water(hwm: usize) -> usize {
-    if hwm > 2048 {
-        hwm - 1024
-    } else {
-        hwm / 2
-    }
-}
-
 /// Makes a pipe between sides `a` and `b`. Each side's mailbox is set when
 /// it is known (a connect to a not-yet-bound inproc endpoint knows only one).
 pub fn pipe_pair(a: SideConfig, b: SideConfig) -> (PipeEnd, PipeEnd) {
@@ -142,6 +141,7 @@ pub fn pipe_pair_with(a_to_b_hwm: usize, b_to_a_hwm: usize, conflate: bool) -> (
         outq: Arc::clone(outq),
         staged: Vec::new(),
         reading: false,
+        cache: VecDeque::new(),
         peer_routing_id: Vec::new(),
         endpoint: String::new(),
         peer_gone: false,
@@ -178,7 +178,7 @@ impl PipeEnd {
 
     /// True if a whole message is waiting to be read.
     pub fn has_msg(&self) -> bool {
-        if self.reading || self.inq.visible.load(Ordering::Acquire) > 0 {
+        if self.reading || !self.cache.is_empty() || self.inq.visible.load(Ordering::Acquire) > 0 {
             return true;
         }
         let mut s = self.inq.state.lock();
@@ -194,21 +194,28 @@ impl PipeEnd {
         if !self.staged.is_empty() {
             return true;
         }
-        // Fast path without the lock: well below the mark and reader alive.
-        let hwm = self.outq.hwm.load(Ordering::Acquire);
-        if (hwm == 0 || self.outq.visible.load(Ordering::Acquire) < hwm)
-            && !self.outq.reader_closed.load(Ordering::Acquire)
-        {
+        let q = &*self.outq;
+        // Fast path without the lock: below the mark and reader alive.
+        let hwm = q.hwm.load(Ordering::Acquire);
+        let unread = || q.visible.load(Ordering::SeqCst) + q.taken.load(Ordering::SeqCst);
+        if (hwm == 0 || unread() < hwm) && !q.reader_closed.load(Ordering::Acquire) {
             return true;
         }
-        let mut s = self.outq.state.lock();
+        let mut s = q.state.lock();
         if s.reader_closed {
             return false;
         }
-        if s.hwm != 0 && s.msgs >= s.hwm && !s.conflate {
+        if s.hwm == 0 || s.conflate {
+            return true;
+        }
+        // Announce the wait before counting: a reader that consumes after
+        // the count then sees the flag (both SeqCst), so no wake-up is lost.
+        q.writer_waiting.store(true, Ordering::SeqCst);
+        if s.msgs + q.taken.load(Ordering::SeqCst) >= s.hwm {
             s.writer_waiting = true;
             return false;
         }
+        q.writer_waiting.store(s.writer_waiting, Ordering::SeqCst);
         true
     }
 
@@ -260,34 +267,57 @@ impl PipeEnd {
 
     /// Reads one frame of a complete message, if there is one.
     pub fn read(&mut self) -> Option<Msg> {
-        let (msg, ring) = {
-            let mut s = self.inq.state.lock();
-            let Some(msg) = s.frames.pop_front() else {
+        let q = &*self.inq;
+        if self.cache.is_empty() {
+            let mut s = q.state.lock();
+            if s.frames.is_empty() {
                 s.reader_waiting = true;
                 return None;
-            };
-            let mut ring = None;
-            if msg.more() {
-                self.reading = true;
-            } else {
-                self.reading = false;
-                s.msgs -= 1;
-                self.inq.visible.store(s.msgs, Ordering::Release);
-                if s.writer_waiting && (s.hwm == 0 || s.msgs <= low_water(s.hwm)) {
-                    s.writer_waiting = false;
-                    ring = s.writer.as_ref().map(|(m, _)| Arc::clone(m));
-                }
             }
-            (msg, ring)
-        };
-        if let Some(mailbox) = ring {
-            mailbox.ring();
+            // Only whole messages are in the queue: take them all at once.
+            // They count as `taken` until consumed, so the mark holds.
+            std::mem::swap(&mut s.frames, &mut self.cache);
+            q.taken.fetch_add(s.msgs, Ordering::SeqCst);
+            s.msgs = 0;
+            q.visible.store(0, Ordering::SeqCst);
+        }
+        let msg = self.cache.pop_front()?;
+        self.reading = msg.more();
+        if !msg.more() {
+            let left = q.taken.fetch_sub(1, Ordering::SeqCst) - 1;
+            if q.writer_waiting.load(Ordering::SeqCst) {
+                self.wake_writer(left);
+            }
         }
         Some(msg)
     }
 
+    /// Wakes a writer blocked at the mark once enough was consumed (the
+    /// low-water mark): waking it per message would switch threads per
+    /// message.
+    fn wake_writer(&self, left: usize) {
+        let q = &*self.inq;
+        let ring = {
+            let mut s = q.state.lock();
+            let unread = left + s.msgs;
+            let low = if s.hwm > 2048 { s.hwm - 1024 } else { s.hwm / 2 };
+            if !s.writer_waiting || (s.hwm != 0 && unread > low) {
+                return;
+            }
+            s.writer_waiting = false;
+            q.writer_waiting.store(false, Ordering::SeqCst);
+            s.writer.as_ref().map(|(m, _)| Arc::clone(m))
+        };
+        if let Some(mailbox) = ring {
+            mailbox.ring();
+        }
+    }
+
     /// True when the peer is gone and nothing is left to read.
     pub fn drained_and_dead(&self) -> bool {
+        if !self.cache.is_empty() {
+            return false;
+        }
         let s = self.inq.state.lock();
         s.writer_closed && s.frames.is_empty()
     }
@@ -300,6 +330,8 @@ impl PipeEnd {
         }
         self.closed = true;
         self.staged.clear();
+        self.cache.clear();
+        self.inq.taken.store(0, Ordering::SeqCst);
         let notify_reader = {
             let mut s = self.outq.state.lock();
             s.writer_closed = true;
