@@ -86,8 +86,12 @@ pub struct PipeEnd {
     pub id: PipeId,
     inq: Arc<Queue>,
     outq: Arc<Queue>,
-    /// Frames of the message being written, not yet visible to the peer.
+    /// Frames written but not yet visible to the peer: whole messages
+    /// waiting for `flush` (see `write_deferred`), then at most one
+    /// message still being written.
     staged: Vec<Msg>,
+    /// Whole messages in `staged`.
+    staged_msgs: usize,
     /// True while a multipart message is being read from this pipe.
     pub reading: bool,
     /// Frames taken from the queue under one lock, read from here first:
@@ -140,6 +144,7 @@ pub fn pipe_pair_with(a_to_b_hwm: usize, b_to_a_hwm: usize, conflate: bool) -> (
         inq: Arc::clone(inq),
         outq: Arc::clone(outq),
         staged: Vec::new(),
+        staged_msgs: 0,
         reading: false,
         cache: VecDeque::new(),
         peer_routing_id: Vec::new(),
@@ -191,13 +196,15 @@ impl PipeEnd {
 
     /// True if a new message may be written now.
     pub fn can_write(&self) -> bool {
-        if !self.staged.is_empty() {
+        if self.staged.last().is_some_and(|m| m.more()) {
+            // Mid-message: the rest of it always goes.
             return true;
         }
         let q = &*self.outq;
+        let mine = self.staged_msgs;
         // Fast path without the lock: below the mark and reader alive.
         let hwm = q.hwm.load(Ordering::Acquire);
-        let unread = || q.visible.load(Ordering::SeqCst) + q.taken.load(Ordering::SeqCst);
+        let unread = || q.visible.load(Ordering::SeqCst) + q.taken.load(Ordering::SeqCst) + mine;
         if (hwm == 0 || unread() < hwm) && !q.reader_closed.load(Ordering::Acquire) {
             return true;
         }
@@ -211,7 +218,7 @@ impl PipeEnd {
         // Announce the wait before counting: a reader that consumes after
         // the count then sees the flag (both SeqCst), so no wake-up is lost.
         q.writer_waiting.store(true, Ordering::SeqCst);
-        if s.msgs + q.taken.load(Ordering::SeqCst) >= s.hwm {
+        if s.msgs + q.taken.load(Ordering::SeqCst) + mine >= s.hwm {
             s.writer_waiting = true;
             return false;
         }
@@ -228,25 +235,56 @@ impl PipeEnd {
     /// last frame. Call `can_write` before the first frame of a message.
     pub fn write(&mut self, msg: Msg) {
         let last = !msg.more();
-        self.staged.push(msg);
+        self.write_deferred(msg);
         if last {
             self.flush();
         }
     }
 
-    fn flush(&mut self) {
+    /// Writes one frame without publishing it: whole messages become
+    /// visible at the next `flush`, so a writer with many messages at hand
+    /// (a session decoding a read) takes the queue's lock once for all.
+    pub fn write_deferred(&mut self, msg: Msg) {
+        if !msg.more() {
+            self.staged_msgs += 1;
+        }
+        self.staged.push(msg);
+    }
+
+    /// Length of the staged frames that form whole messages.
+    fn complete_len(&self) -> usize {
+        self.staged.iter().rposition(|m| !m.more()).map_or(0, |i| i + 1)
+    }
+
+    /// Publishes the whole messages written so far.
+    pub fn flush(&mut self) {
+        if self.staged_msgs == 0 {
+            return;
+        }
+        let mut complete = self.complete_len();
         let ring = {
             let mut s = self.outq.state.lock();
             if s.reader_closed {
                 self.staged.clear();
+                self.staged_msgs = 0;
                 return;
             }
+            let mut added = self.staged_msgs;
             if s.conflate {
+                // Only the newest whole message survives.
                 s.frames.clear();
                 s.msgs = 0;
+                let start = self.staged[..complete - 1]
+                    .iter()
+                    .rposition(|m| !m.more())
+                    .map_or(0, |j| j + 1);
+                self.staged.drain(..start);
+                complete -= start;
+                added = 1;
             }
-            s.frames.extend(self.staged.drain(..));
-            s.msgs += 1;
+            s.frames.extend(self.staged.drain(..complete));
+            s.msgs += added;
+            self.staged_msgs = 0;
             self.outq.visible.store(s.msgs, Ordering::Release);
             if s.reader_waiting && s.reader.is_some() {
                 s.reader_waiting = false;
@@ -260,9 +298,11 @@ impl PipeEnd {
         }
     }
 
-    /// Drops the frames of a message not yet complete (libzmq's rollback).
+    /// Drops the frames of a message not yet complete (libzmq's rollback);
+    /// whole messages written before it stay.
     pub fn rollback(&mut self) {
-        self.staged.clear();
+        let complete = self.complete_len();
+        self.staged.truncate(complete);
     }
 
     /// Reads one frame of a complete message, if there is one.
@@ -330,6 +370,7 @@ impl PipeEnd {
         }
         self.closed = true;
         self.staged.clear();
+        self.staged_msgs = 0;
         self.cache.clear();
         self.inq.taken.store(0, Ordering::SeqCst);
         let notify_reader = {

@@ -365,8 +365,11 @@ impl Session {
         if self.conn.is_none() || self.finished {
             return;
         }
-        let result = self
-            .read_input(now)
+        let read = self.read_input(now);
+        if let Some(p) = self.pipe.as_mut() {
+            p.flush();
+        }
+        let result = read
             .and_then(|_| self.pull_output())
             .and_then(|_| self.flush());
         if result.is_err() {
@@ -386,6 +389,7 @@ impl Session {
                 let _ = self.deliver(Msg::new());
             }
             if let Some(mut p) = self.pipe.take() {
+                p.flush();
                 p.close();
             }
             self.peer_pipe_id = None;
@@ -396,6 +400,7 @@ impl Session {
             if self.in_more {
                 p.rollback();
             }
+            p.flush();
             if p.reading {
                 self.skip_out = true;
             }
@@ -520,7 +525,8 @@ impl Session {
         }
         self.in_more = msg.more();
         msg.set_metadata(self.metadata.clone());
-        pipe.write(msg);
+        // Published in one go by `pump` once this read is decoded.
+        pipe.write_deferred(msg);
         Ok(())
     }
 
