@@ -66,7 +66,7 @@ pair() { # lib-dir local remote endpoint size count: runs both, prints both outp
         sleep 0.01
     done
     run "$lib" "$BIN/$rem" "$ep" "$size" "$count" || echo "compare.sh: $rem failed ($ep)" >&2
-    wait $lpid || echo "compare.sh: $loc failed ($ep)" >&2
+    wait $lpid || { echo "compare.sh: $loc failed ($ep):" >&2; cat "$TMP/local.out" >&2; }
     cat "$TMP/local.out"
 }
 row() { # label max|min sys-results ours-results
