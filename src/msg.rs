@@ -237,7 +237,11 @@ impl Msg {
             let b = Arc::<[ByteCell]>::new_zeroed_slice(size);
             // SAFETY: all-zero bytes are valid ByteCells.
             let buf = unsafe { b.assume_init() };
-            return Some(Msg::from_body(Body::Block { buf, off: 0, len: size }));
+            return Some(Msg::from_body(Body::Block {
+                buf,
+                off: 0,
+                len: size,
+            }));
         }
         let layout = std::alloc::Layout::array::<u8>(size).ok()?;
         // SAFETY: the layout has a non-zero size (size > BLOCK_MAX).
@@ -558,13 +562,15 @@ mod tests {
         let c = m.share();
         drop(m);
         assert_eq!(FREED.load(Ordering::SeqCst), before);
-        std::thread::spawn(move || drop(c)).join().unwrap();
+        assert!(std::thread::spawn(move || drop(c)).join().is_ok());
         assert_eq!(FREED.load(Ordering::SeqCst), before + 1);
     }
 
     #[test]
     fn with_size_is_writable() {
-        let mut m = Msg::try_with_size(100).unwrap();
+        let Some(mut m) = Msg::try_with_size(100) else {
+            panic!("no memory for 100 bytes");
+        };
         let p = m.data_ptr();
         // SAFETY: the message owns 100 writable bytes.
         unsafe { *p = 9 };

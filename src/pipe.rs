@@ -128,7 +128,11 @@ fn queue_hwm(sender: &SideConfig, receiver: &SideConfig) -> usize {
 /// Makes a pipe between sides `a` and `b`. Each side's mailbox is set when
 /// it is known (a connect to a not-yet-bound inproc endpoint knows only one).
 pub fn pipe_pair(a: SideConfig, b: SideConfig) -> (PipeEnd, PipeEnd) {
-    pipe_pair_with(queue_hwm(&a, &b), queue_hwm(&b, &a), a.conflate || b.conflate)
+    pipe_pair_with(
+        queue_hwm(&a, &b),
+        queue_hwm(&b, &a),
+        a.conflate || b.conflate,
+    )
 }
 
 /// Makes a pipe with the given limits per direction (0 = none), as a
@@ -253,7 +257,10 @@ impl PipeEnd {
 
     /// Length of the staged frames that form whole messages.
     fn complete_len(&self) -> usize {
-        self.staged.iter().rposition(|m| !m.more()).map_or(0, |i| i + 1)
+        self.staged
+            .iter()
+            .rposition(|m| !m.more())
+            .map_or(0, |i| i + 1)
     }
 
     /// Publishes the whole messages written so far.
@@ -340,7 +347,11 @@ impl PipeEnd {
         let ring = {
             let mut s = q.state.lock();
             let unread = left + s.msgs;
-            let low = if s.hwm > 2048 { s.hwm - 1024 } else { s.hwm / 2 };
+            let low = if s.hwm > 2048 {
+                s.hwm - 1024
+            } else {
+                s.hwm / 2
+            };
             if !s.writer_waiting || (s.hwm != 0 && unread > low) {
                 return;
             }

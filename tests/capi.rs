@@ -40,7 +40,11 @@ fn our_lib_dir() -> &'static Path {
         // `cargo test` rebuilds deps/libzmq.so but does not copy it up to
         // the profile directory, whose copy may be stale: prefer deps/.
         let fresh = prof.join("deps").join("libzmq.so");
-        let mut so = if fresh.exists() { fresh } else { prof.join("libzmq.so") };
+        let mut so = if fresh.exists() {
+            fresh
+        } else {
+            prof.join("libzmq.so")
+        };
         if !so.exists() {
             build_cdylib(&prof);
             so = prof.join("libzmq.so");

@@ -122,7 +122,10 @@ static UNIQUE: AtomicUsize = AtomicUsize::new(0);
 
 fn ipc_ep(tag: &str) -> String {
     let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
-    format!("ipc:///tmp/ferrozmq-wire-{}-{tag}-{n}.sock", std::process::id())
+    format!(
+        "ipc:///tmp/ferrozmq-wire-{}-{tag}-{n}.sock",
+        std::process::id()
+    )
 }
 
 /// Binds, retrying while the port/path is still held by a closing socket.
@@ -216,7 +219,10 @@ fn ready_body(props: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 fn ready(socket_type: &str) -> Vec<u8> {
-    short_frame(0x04, &ready_body(&[("Socket-Type", socket_type.as_bytes())]))
+    short_frame(
+        0x04,
+        &ready_body(&[("Socket-Type", socket_type.as_bytes())]),
+    )
 }
 
 trait Raw: Read + Write {
@@ -300,7 +306,12 @@ impl Bench {
         let push = sock(&ctx, kind::PUSH);
         push.connect(&ep).unwrap();
         check_good(&push, &pull, "before");
-        Bench { ctx, pull, push, ep }
+        Bench {
+            ctx,
+            pull,
+            push,
+            ep,
+        }
     }
 
     fn check(&self, tag: &str) {
@@ -333,8 +344,13 @@ fn burst_then_term(bind_ep: &str) {
         std::thread::spawn(move || {
             for i in 0..N {
                 match pull.recv(0) {
-                    Ok(m) => assert_eq!(&m.data()[..4], i.to_be_bytes(), "message {i} out of order"),
-                    Err(e) => { eprintln!("recv after {i}: {e:?}"); return i; }
+                    Ok(m) => {
+                        assert_eq!(&m.data()[..4], i.to_be_bytes(), "message {i} out of order")
+                    }
+                    Err(e) => {
+                        eprintln!("recv after {i}: {e:?}");
+                        return i;
+                    }
                 }
             }
             N
@@ -353,7 +369,11 @@ fn burst_then_term(bind_ep: &str) {
     push.close();
     let t = Instant::now();
     sctx.terminate();
-    assert!(t.elapsed() < Duration::from_secs(5), "term took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "term took {:?}",
+        t.elapsed()
+    );
     let got = reader.join().unwrap();
     assert_eq!(got, N, "{bind_ep}: only {got} of {N} messages arrived");
     pull.close();
@@ -392,7 +412,8 @@ fn burst_from_binder_close_term_delivers_all_tcp() {
         assert_eq!(recv(&pull), b"first");
         const N: u32 = 10_000;
         for i in 0..N {
-            push.send(&mut Msg::from_slice(&i.to_be_bytes()), 0).unwrap();
+            push.send(&mut Msg::from_slice(&i.to_be_bytes()), 0)
+                .unwrap();
         }
         push.close();
         sctx.terminate();
@@ -411,7 +432,8 @@ fn linger_absent_peer(linger: i32) -> Duration {
     let ctx = Ctx::new();
     let push = ctx.socket(kind::PUSH).unwrap();
     set_i32(&push, id::LINGER, linger);
-    push.connect(&format!("tcp://127.0.0.1:{}", free_port())).unwrap();
+    push.connect(&format!("tcp://127.0.0.1:{}", free_port()))
+        .unwrap();
     for _ in 0..10 {
         send(&push, b"never delivered");
     }
@@ -620,7 +642,10 @@ fn unbind_ipc_removes_file_and_stops_connections() {
         let path = ipc_path(&ep);
         assert!(std::path::Path::new(&path).exists());
         pull.unbind(&ep).unwrap();
-        assert!(wait_gone(&path, Duration::from_secs(1)), "ipc file left after unbind");
+        assert!(
+            wait_gone(&path, Duration::from_secs(1)),
+            "ipc file left after unbind"
+        );
         assert!(UnixStream::connect(&path).is_err());
         let push = sock(&ctx, kind::PUSH);
         push.connect(&ep).unwrap();
@@ -641,7 +666,10 @@ fn close_ipc_removes_file() {
         pull.bind(&ep).unwrap();
         let path = ipc_path(&ep);
         pull.close();
-        assert!(wait_gone(&path, Duration::from_secs(1)), "ipc file left after close");
+        assert!(
+            wait_gone(&path, Duration::from_secs(1)),
+            "ipc file left after close"
+        );
         ctx.terminate();
     });
 }
@@ -653,7 +681,10 @@ fn ipc_wildcard_last_endpoint_is_usable_and_removed() {
         let pull = sock(&ctx, kind::PULL);
         pull.bind("ipc://*").unwrap();
         let ep = last_endpoint(&pull);
-        assert!(ep.starts_with("ipc://") && ep != "ipc://*", "LAST_ENDPOINT {ep}");
+        assert!(
+            ep.starts_with("ipc://") && ep != "ipc://*",
+            "LAST_ENDPOINT {ep}"
+        );
         let path = ipc_path(&ep);
         assert!(std::path::Path::new(&path).exists(), "{path} missing");
         let push = sock(&ctx, kind::PUSH);
@@ -662,7 +693,10 @@ fn ipc_wildcard_last_endpoint_is_usable_and_removed() {
         assert_eq!(recv(&pull), b"via wildcard");
         // Unbind by the resolved name.
         pull.unbind(&ep).unwrap();
-        assert!(wait_gone(&path, Duration::from_secs(1)), "ipc file left after unbind");
+        assert!(
+            wait_gone(&path, Duration::from_secs(1)),
+            "ipc file left after unbind"
+        );
         push.close();
         pull.close();
         ctx.terminate();
@@ -702,7 +736,11 @@ fn disconnect_stops_sending_there() {
         for i in 0..10u8 {
             assert_eq!(recv_timeout(&b, 2000).as_deref(), Some(&[i][..]));
         }
-        assert_eq!(recv_timeout(&a, 200), None, "message sent to a disconnected endpoint");
+        assert_eq!(
+            recv_timeout(&a, 200),
+            None,
+            "message sent to a disconnected endpoint"
+        );
         push.close();
         a.close();
         b.close();
@@ -747,18 +785,26 @@ fn maxmsgsize_drops_connection_then_reconnects() {
     bounded(15, || {
         let ctx = Ctx::new();
         let pull = sock(&ctx, kind::PULL);
-        pull.set_option(id::MAXMSGSIZE, &100i64.to_ne_bytes()).unwrap();
+        pull.set_option(id::MAXMSGSIZE, &100i64.to_ne_bytes())
+            .unwrap();
         pull.bind("tcp://127.0.0.1:*").unwrap();
         let push = sock(&ctx, kind::PUSH);
         push.connect(&last_endpoint(&pull)).unwrap();
         send(&push, &[1u8; 100]);
-        assert_eq!(recv(&pull).len(), 100, "a message of exactly MAXMSGSIZE passes");
+        assert_eq!(
+            recv(&pull).len(),
+            100,
+            "a message of exactly MAXMSGSIZE passes"
+        );
         send(&push, &[2u8; 101]);
         std::thread::sleep(Duration::from_millis(100));
         let end = Instant::now() + Duration::from_secs(5);
         let mut got = None;
         while got.is_none() {
-            assert!(Instant::now() < end, "no reconnect after the too-large message");
+            assert!(
+                Instant::now() < end,
+                "no reconnect after the too-large message"
+            );
             let _ = push.send(&mut Msg::from_slice(b"small"), DONTWAIT);
             got = recv_timeout(&pull, 50);
             if let Some(m) = &got {
@@ -808,7 +854,9 @@ fn hwm_over_tcp_blocks_then_loses_nothing() {
         }
         assert!(sent > 20, "only {sent} sent");
         for i in 0..sent {
-            let m = pull.recv(0).unwrap_or_else(|e| panic!("lost {i}/{sent}: {e:?}"));
+            let m = pull
+                .recv(0)
+                .unwrap_or_else(|e| panic!("lost {i}/{sent}: {e:?}"));
             assert_eq!(&m.data()[..4], i.to_be_bytes(), "message {i} of {sent}");
         }
         assert_eq!(recv_timeout(&pull, 100), None);
@@ -967,14 +1015,17 @@ fn hostile_bad_signature() {
         let b = Bench::new(|_| {});
         // FF + a 1.0 long length of 2^64-1 (byte 9 without its low bit).
         let mut raw = TcpStream::connect(tcp_addr(&b.ep)).unwrap();
-        raw.write_all(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 3, 1])
-            .unwrap();
+        raw.write_all(&[
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 3, 1,
+        ])
+        .unwrap();
         assert_dropped(&mut raw, "FF..FF 00 signature", 3);
         b.check("sig1");
         // An HTTP request: read as an unversioned 1.0 peer, as libzmq does;
         // whatever happens, the socket keeps serving.
         let mut raw = TcpStream::connect(tcp_addr(&b.ep)).unwrap();
-        raw.write_all(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n").unwrap();
+        raw.write_all(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n")
+            .unwrap();
         std::thread::sleep(Duration::from_millis(100));
         drop(raw);
         b.check("http");
@@ -998,7 +1049,8 @@ fn hostile_unknown_mechanism_and_versions() {
         // Future versions speak 3.1 with us (libzmq: major >= 3 is 3.x).
         for (major, minor) in [(4u8, 0u8), (3, 9), (255, 255)] {
             let mut raw = TcpStream::connect(tcp_addr(&b.ep)).unwrap();
-            raw.write_all(&greeting_with(major, minor, b"NULL")).unwrap();
+            raw.write_all(&greeting_with(major, minor, b"NULL"))
+                .unwrap();
             raw.write_all(&ready("PUSH")).unwrap();
             read_handshake(&mut raw);
             let tag = format!("from-v{major}.{minor}");
@@ -1022,7 +1074,8 @@ fn hostile_unknown_mechanism_and_versions() {
 fn hostile_frame_above_maxmsgsize() {
     bounded(15, || {
         let b = Bench::new(|s| {
-            s.set_option(id::MAXMSGSIZE, &1000i64.to_ne_bytes()).unwrap();
+            s.set_option(id::MAXMSGSIZE, &1000i64.to_ne_bytes())
+                .unwrap();
         });
         let mut raw = raw_tcp(&b.ep, "PUSH");
         raw.write_all(&frame(0, &[7u8; 1000])).unwrap();
@@ -1047,10 +1100,7 @@ fn hostile_frame_above_maxmsgsize() {
 fn hostile_giant_frame_lengths() {
     bounded(15, || {
         let b = Bench::new(|_| {});
-        for (len, what) in [
-            (1u64 << 63, "2^63"),
-            (u64::MAX, "2^64-1"),
-        ] {
+        for (len, what) in [(1u64 << 63, "2^63"), (u64::MAX, "2^64-1")] {
             let mut raw = raw_tcp(&b.ep, "PUSH");
             raw.write_all(&long_header(0, len)).unwrap();
             raw.write_all(b"abc").unwrap();
@@ -1119,7 +1169,10 @@ fn hostile_truncated_frames_then_close() {
         }
         // Half a multipart message never reaches the socket.
         while let Some(m) = recv_timeout(&b.pull, 100) {
-            assert!(m != b"part1" && m != b"part2", "a partial multipart message was delivered");
+            assert!(
+                m != b"part1" && m != b"part2",
+                "a partial multipart message was delivered"
+            );
         }
         b.finish();
     });
@@ -1146,7 +1199,10 @@ fn hostile_unknown_commands_after_ready() {
         let end = Instant::now() + Duration::from_secs(2);
         loop {
             let m = recv_timeout(&b.pull, 2000).expect("data after commands was lost");
-            assert!(!m.starts_with(b"\x07UNKNOWN"), "a command was delivered as data");
+            assert!(
+                !m.starts_with(b"\x07UNKNOWN"),
+                "a command was delivered as data"
+            );
             if m == b"after-commands" {
                 break;
             }
@@ -1199,7 +1255,8 @@ fn hostile_garbage_after_ready() {
         assert_dropped(&mut raw, "reserved flag bits", 3);
         // A command with MORE: dropped.
         let mut raw = raw_tcp(&b.ep, "PUSH");
-        raw.write_all(&short_frame(0x05, b"\x04PING\x00\x00")).unwrap();
+        raw.write_all(&short_frame(0x05, b"\x04PING\x00\x00"))
+            .unwrap();
         assert_dropped(&mut raw, "command with MORE", 3);
         b.finish();
     });
@@ -1264,10 +1321,17 @@ fn hostile_handshake_stall_is_closed() {
         // Half a greeting.
         let mut part = TcpStream::connect(tcp_addr(&b.ep)).unwrap();
         part.write_all(&greeting()[..11]).unwrap();
-        for (s, what) in [(&mut silent, "silent"), (&mut half, "greeting only"), (&mut part, "half greeting")] {
+        for (s, what) in [
+            (&mut silent, "silent"),
+            (&mut half, "greeting only"),
+            (&mut part, "half greeting"),
+        ] {
             let d = wait_eof(s, Duration::from_secs(3))
                 .unwrap_or_else(|| panic!("{what}: stalled handshake not closed"));
-            assert!(d < Duration::from_millis(1500), "{what}: closed after {d:?}");
+            assert!(
+                d < Duration::from_millis(1500),
+                "{what}: closed after {d:?}"
+            );
         }
         // The good PUSH connected before, unaffected by its own timer.
         std::thread::sleep(Duration::from_millis(300));
@@ -1288,7 +1352,10 @@ fn hostile_handshake_stall_ipc() {
         let mut raw = UnixStream::connect(ipc_path(&b.ep)).unwrap();
         raw.write_all(&greeting()).unwrap();
         raw.write_all(&ready("PUB")).unwrap();
-        assert!(wait_eof(&mut raw, Duration::from_secs(3)).is_some(), "ipc: PUB accepted by PULL");
+        assert!(
+            wait_eof(&mut raw, Duration::from_secs(3)).is_some(),
+            "ipc: PUB accepted by PULL"
+        );
         b.finish();
     });
 }
@@ -1314,7 +1381,10 @@ fn hostile_connection_flood() {
         }
         b.check("flood-after");
         let grown = rss_kb().saturating_sub(before);
-        assert!(grown < 50 * 1024, "RSS grew {grown} kB over 1000 idle connections");
+        assert!(
+            grown < 50 * 1024,
+            "RSS grew {grown} kB over 1000 idle connections"
+        );
         b.finish();
     });
 }
@@ -1336,7 +1406,10 @@ fn hostile_handshaken_flood_then_close() {
         std::thread::sleep(Duration::from_millis(100));
         b.check("hs-flood-after");
         let grown = rss_kb().saturating_sub(before);
-        assert!(grown < 50 * 1024, "RSS grew {grown} kB over 300 handshaken connections");
+        assert!(
+            grown < 50 * 1024,
+            "RSS grew {grown} kB over 300 handshaken connections"
+        );
         b.finish();
     });
 }
@@ -1346,7 +1419,8 @@ fn hostile_100mb_of_huge_frames_to_small_maxmsgsize() {
     bounded(30, || {
         let _g = heavy();
         let b = Bench::new(|s| {
-            s.set_option(id::MAXMSGSIZE, &1000i64.to_ne_bytes()).unwrap();
+            s.set_option(id::MAXMSGSIZE, &1000i64.to_ne_bytes())
+                .unwrap();
         });
         let before = rss_kb();
         let mut raw = raw_tcp(&b.ep, "PUSH");
@@ -1359,7 +1433,10 @@ fn hostile_100mb_of_huge_frames_to_small_maxmsgsize() {
                 Err(_) => break,
             }
         }
-        assert!(written < 100 << 20, "the server swallowed {written} bytes without dropping us");
+        assert!(
+            written < 100 << 20,
+            "the server swallowed {written} bytes without dropping us"
+        );
         let _ = raw.shutdown(Shutdown::Both);
         b.check("100mb");
         let grown = rss_kb().saturating_sub(before);
@@ -1398,7 +1475,10 @@ fn hostile_100mb_valid_stream_memory_bounded() {
         }
         let _raw = writer.join().unwrap();
         let grown = peak.saturating_sub(before);
-        assert!(grown < 50 * 1024, "RSS grew {grown} kB while streaming 100 MB");
+        assert!(
+            grown < 50 * 1024,
+            "RSS grew {grown} kB while streaming 100 MB"
+        );
         b.finish();
     });
 }
@@ -1495,11 +1575,17 @@ fn immediate_pipe_dropped_when_peer_goes() {
         std::thread::sleep(Duration::from_millis(300));
         let mut queued = 0;
         for _ in 0..5 {
-            if push.send(&mut Msg::from_slice(b"to nobody"), DONTWAIT).is_ok() {
+            if push
+                .send(&mut Msg::from_slice(b"to nobody"), DONTWAIT)
+                .is_ok()
+            {
                 queued += 1;
             }
         }
-        assert_eq!(queued, 0, "IMMEDIATE PUSH queued {queued} messages for a peer that is gone");
+        assert_eq!(
+            queued, 0,
+            "IMMEDIATE PUSH queued {queued} messages for a peer that is gone"
+        );
         push.close();
         ctx.terminate();
     });
@@ -1513,7 +1599,8 @@ fn heartbeat_peer_ttl_drops_silent_peer() {
         let b = Bench::new(|_| {});
         let mut raw = raw_tcp(&b.ep, "PUSH");
         // TTL 3 deciseconds.
-        raw.write_all(&short_frame(0x04, b"\x04PING\x00\x03")).unwrap();
+        raw.write_all(&short_frame(0x04, b"\x04PING\x00\x03"))
+            .unwrap();
         let d = wait_eof(&mut raw, Duration::from_secs(3))
             .expect("peer with TTL 300 ms not dropped within 3 s");
         assert!(d < Duration::from_millis(1200), "dropped after {d:?}");
@@ -1536,7 +1623,7 @@ fn hostile_non_reading_pull_does_not_stall_push() {
         good.connect(&ep).unwrap();
         send(&push, b"hello");
         assert_eq!(recv(&good), b"hello");
-        let mut raw = raw_tcp(&ep, "PULL");
+        let raw = raw_tcp(&ep, "PULL");
         raw.set_rto(Duration::from_millis(10));
         std::thread::sleep(Duration::from_millis(50));
         let before = rss_kb();
@@ -1557,7 +1644,10 @@ fn hostile_non_reading_pull_does_not_stall_push() {
         let mut sent = 0u32;
         let start = Instant::now();
         while sent < 20_000 {
-            assert!(start.elapsed() < Duration::from_secs(10), "PUSH stalled after {sent}");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "PUSH stalled after {sent}"
+            );
             match push.send(&mut Msg::from_slice(&body), DONTWAIT) {
                 Ok(()) => sent += 1,
                 Err(Error::Again) => std::thread::sleep(Duration::from_millis(1)),
@@ -1575,7 +1665,10 @@ fn hostile_non_reading_pull_does_not_stall_push() {
             std::thread::sleep(Duration::from_millis(5));
         }
         let n = reader.join().unwrap();
-        assert!(n >= sent / 2, "good PULL got only {n} of {sent} (stops {stops})");
+        assert!(
+            n >= sent / 2,
+            "good PULL got only {n} of {sent} (stops {stops})"
+        );
         let grown = rss_kb().saturating_sub(before);
         assert!(grown < 50 * 1024, "RSS grew {grown} kB");
         drop(raw);

@@ -45,7 +45,9 @@ pub extern "C" fn zmq_proxy(
     backend_: *mut c_void,
     capture_: *mut c_void,
 ) -> c_int {
-    guard(-1, || run(frontend_, backend_, capture_, std::ptr::null_mut()))
+    guard(-1, || {
+        run(frontend_, backend_, capture_, std::ptr::null_mut())
+    })
 }
 
 #[no_mangle]
@@ -64,6 +66,11 @@ pub extern "C" fn zmq_proxy_steerable(
 pub extern "C" fn zmq_device(type_: c_int, frontend_: *mut c_void, backend_: *mut c_void) -> c_int {
     let _ = type_;
     guard(-1, || {
-        run(frontend_, backend_, std::ptr::null_mut(), std::ptr::null_mut())
+        run(
+            frontend_,
+            backend_,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     })
 }

@@ -7,8 +7,8 @@
 //! socket. Sockets and sessions only meet through pipes and mailboxes.
 
 pub mod session;
-pub mod wire;
 pub mod thread;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -26,11 +26,13 @@ pub struct SocketLink {
     pub options: Options,
 }
 
-/// Work for an I/O thread.
+/// Work for an I/O thread. Sent once per bind, connect or close, so the
+/// size of the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 pub enum IoCommand {
     /// Accept connections on a bound listener.
     Listen {
-        listener: Listener,
+        listener: Box<Listener>,
         endpoint: String,
         link: SocketLink,
     },

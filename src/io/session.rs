@@ -17,12 +17,12 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
 use super::thread::Shared;
+use super::wire::{Raw, Wire};
 use super::SocketLink;
 use crate::msg::{Metadata, Msg};
 use crate::pipe::{pipe_pair_with, PipeEnd, PipeId};
 use crate::socket::mailbox::{Command, Mailbox};
 use crate::transport::{Stream, Target};
-use super::wire::{Raw, Wire};
 use crate::zmtp::connection::{Config, Connection, Event};
 use crate::zmtp::mechanism::Mechanism;
 
@@ -203,7 +203,11 @@ impl Session {
         match target.connect() {
             Ok(mut stream) => {
                 if stream
-                    .register(registry, self.token, Interest::READABLE | Interest::WRITABLE)
+                    .register(
+                        registry,
+                        self.token,
+                        Interest::READABLE | Interest::WRITABLE,
+                    )
                     .is_err()
                 {
                     self.schedule_retry(now);
@@ -241,7 +245,9 @@ impl Session {
     /// Readiness on the stream.
     pub fn on_io(&mut self, registry: &Registry, now: Instant) {
         if self.connecting {
-            let Some(stream) = self.stream.as_ref() else { return };
+            let Some(stream) = self.stream.as_ref() else {
+                return;
+            };
             match stream.connect_result() {
                 Ok(true) => {
                     self.connecting = false;
@@ -489,7 +495,9 @@ impl Session {
             let Some(conn) = self.conn.as_mut() else {
                 return Err(Disconnect);
             };
-            let used = conn.handle_input(&data[pos..], now).map_err(|_| Disconnect)?;
+            let used = conn
+                .handle_input(&data[pos..], now)
+                .map_err(|_| Disconnect)?;
             pos += used;
             if used == 0 && !delivered {
                 // Nothing taken and nothing produced: wait for more bytes.

@@ -164,18 +164,23 @@ fn tcp_options_and_source_address() {
     let ctx = Ctx::new();
     let pull = ctx.socket(kind::PULL).unwrap();
     timeouts(&pull);
-    pull.set_option(id::TCP_KEEPALIVE, &1i32.to_ne_bytes()).unwrap();
-    pull.set_option(id::RCVBUF, &65536i32.to_ne_bytes()).unwrap();
+    pull.set_option(id::TCP_KEEPALIVE, &1i32.to_ne_bytes())
+        .unwrap();
+    pull.set_option(id::RCVBUF, &65536i32.to_ne_bytes())
+        .unwrap();
     pull.set_option(id::BACKLOG, &10i32.to_ne_bytes()).unwrap();
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&pull);
     let port = ep.rsplit(':').next().unwrap();
     let push = ctx.socket(kind::PUSH).unwrap();
     timeouts(&push);
-    push.set_option(id::SNDBUF, &65536i32.to_ne_bytes()).unwrap();
+    push.set_option(id::SNDBUF, &65536i32.to_ne_bytes())
+        .unwrap();
     push.set_option(id::TOS, &0x10i32.to_ne_bytes()).unwrap();
-    push.set_option(id::CONNECT_TIMEOUT, &1000i32.to_ne_bytes()).unwrap();
-    push.connect(&format!("tcp://127.0.0.1:0;127.0.0.1:{port}")).unwrap();
+    push.set_option(id::CONNECT_TIMEOUT, &1000i32.to_ne_bytes())
+        .unwrap();
+    push.connect(&format!("tcp://127.0.0.1:0;127.0.0.1:{port}"))
+        .unwrap();
     send(&push, b"via source address", false);
     assert_eq!(recv(&pull).data(), b"via source address");
     push.close();
@@ -275,7 +280,8 @@ fn zmtp_2_0_peer_from_raw_bytes() {
         .unwrap();
     // RFC 15: signature, revision 1, socket type PUSH (8), then an empty
     // identity frame and two messages in 2.0 framing (flags, short size).
-    raw.write_all(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F]).unwrap();
+    raw.write_all(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F])
+        .unwrap();
     raw.write_all(&[0x01, 0x08]).unwrap();
     raw.write_all(&[0x00, 0x00]).unwrap();
     raw.write_all(&[0x01, 0x01, b'a', 0x00, 0x02, b'b', b'c'])

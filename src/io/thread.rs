@@ -261,7 +261,7 @@ impl Reactor {
                     if self
                         .poll
                         .registry()
-                        .register(&mut listener, Token(slot), Interest::READABLE)
+                        .register(&mut *listener, Token(slot), Interest::READABLE)
                         .is_err()
                     {
                         self.slots[slot] = None;
@@ -269,7 +269,7 @@ impl Reactor {
                         continue;
                     }
                     self.slots[slot] = Some(Entry::Listener(Box::new(ListenerEntry {
-                        listener,
+                        listener: *listener,
                         endpoint,
                         link,
                     })));

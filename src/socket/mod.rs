@@ -35,9 +35,9 @@ use parking_lot::Mutex;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::io::{IoCommand, SocketLink};
 use crate::msg::Msg;
 use crate::options::{id, OptionValue, Options};
-use crate::io::{IoCommand, SocketLink};
 use crate::pipe::{pipe_pair_with, PipeEnd, PipeId, SideConfig};
 use crate::transport::{self, Target};
 use mailbox::{Command, Mailbox};
@@ -419,7 +419,7 @@ impl Socket {
                 let (listener, resolved) = transport::bind(proto, address, &inner.options)?;
                 let link = self.link(&inner.options);
                 io.send(IoCommand::Listen {
-                    listener,
+                    listener: Box::new(listener),
                     endpoint: resolved.clone(),
                     link,
                 });
@@ -468,8 +468,11 @@ impl Socket {
                     && self.socket_type != kind::STREAM
                     && (self.socket_type != kind::ROUTER || o.connect_routing_id.is_some());
                 let pipe = if early {
-                    let (mut mine, theirs) =
-                        pipe_pair_with(o.sndhwm.max(0) as usize, o.rcvhwm.max(0) as usize, o.conflate);
+                    let (mut mine, theirs) = pipe_pair_with(
+                        o.sndhwm.max(0) as usize,
+                        o.rcvhwm.max(0) as usize,
+                        o.conflate,
+                    );
                     mine.endpoint = endpoint.to_string();
                     if let Some(rid) = inner.options.connect_routing_id.take() {
                         mine.peer_routing_id = rid;

@@ -68,7 +68,11 @@ fn wildcard_dir() -> Result<PathBuf> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let dir = base.join(format!("ferrozmq-{}-{:08x}-{attempt}", std::process::id(), nanos));
+        let dir = base.join(format!(
+            "ferrozmq-{}-{:08x}-{attempt}",
+            std::process::id(),
+            nanos
+        ));
         if std::fs::create_dir(&dir).is_ok() {
             return Ok(dir);
         }
@@ -92,11 +96,12 @@ pub fn bind(address: &str, _backlog: i32) -> Result<(Listener, String)> {
         let _ = std::fs::remove_file(p);
     }
     let addr = path.socket_addr().map_err(|_| Error::Inval)?;
-    let listener = std::os::unix::net::UnixListener::bind_addr(&addr).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => Error::AddrInUse,
-        std::io::ErrorKind::NotFound => Error::NoEnt,
-        _ => Error::from(e),
-    })?;
+    let listener =
+        std::os::unix::net::UnixListener::bind_addr(&addr).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => Error::AddrInUse,
+            std::io::ErrorKind::NotFound => Error::NoEnt,
+            _ => Error::from(e),
+        })?;
     listener.set_nonblocking(true).map_err(Error::from)?;
     let endpoint = match &path {
         Path::File(p) => {

@@ -43,7 +43,10 @@ impl Stream {
     /// The peer's address as `zmq_msg_gets("Peer-Address")` reports it.
     pub fn peer_address(&self) -> String {
         match self {
-            Stream::Tcp(s) => s.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+            Stream::Tcp(s) => s
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
             Stream::Ipc(_) => String::new(),
         }
     }

@@ -77,7 +77,11 @@ impl Tuning {
     }
 
     fn new_socket(&self, addr: &SocketAddr) -> std::io::Result<Socket> {
-        let sock = Socket::new(Domain::for_address(*addr), Type::STREAM, Some(Protocol::TCP))?;
+        let sock = Socket::new(
+            Domain::for_address(*addr),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )?;
         if !self.device.is_empty() {
             sock.bind_device(Some(&self.device))?;
         }
@@ -100,7 +104,11 @@ fn split_host_port(address: &str) -> Result<(&str, &str)> {
 
 fn parse_port(port: &str, wildcard_ok: bool) -> Result<u16> {
     if port == "*" {
-        return if wildcard_ok { Ok(0) } else { Err(Error::Inval) };
+        return if wildcard_ok {
+            Ok(0)
+        } else {
+            Err(Error::Inval)
+        };
     }
     let p: u16 = port.parse().map_err(|_| Error::Inval)?;
     if p == 0 && !wildcard_ok {
@@ -246,20 +254,5 @@ impl ConnectAddress {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_like_libzmq() {
-        assert!(split_host_port("127.0.0.1").is_err());
-        assert_eq!(split_host_port("[::1]:5").unwrap(), ("::1", "5"));
-        assert_eq!(parse_port("*", true).unwrap(), 0);
-        assert!(parse_port("*", false).is_err());
-        assert!(parse_port("99999", true).is_err());
-        let t = Tuning::from_options(&Options::new(0));
-        assert!(ConnectAddress::parse("127.0.0.1:0", &t).is_err());
-        assert!(ConnectAddress::parse("127.0.0.1:0;127.0.0.1:5555", &t).is_ok());
-        let (_l, ep) = bind("127.0.0.1:*", &t).unwrap();
-        assert!(ep.starts_with("tcp://127.0.0.1:"));
-    }
-}
+#[path = "tcp_tests.rs"]
+mod tests;
