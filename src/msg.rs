@@ -282,6 +282,33 @@ impl Msg {
         }
     }
 
+    /// A frame of `len` bytes at `off` in this one's payload, sharing its
+    /// memory when it is shared memory (the decoder slicing frames out of
+    /// a read buffer), copied when small. `None` if out of range.
+    pub fn slice(&self, off: usize, len: usize) -> Option<Msg> {
+        let end = off.checked_add(len)?;
+        if end > self.len() {
+            return None;
+        }
+        if len <= INLINE_MAX {
+            return Some(Msg::from_slice(&self.data()[off..end]));
+        }
+        let body = match &self.body {
+            Body::Block { buf, off: o, .. } => Body::Block {
+                buf: Arc::clone(buf),
+                off: o + off,
+                len,
+            },
+            Body::Shared { buf, off: o, .. } => Body::Shared {
+                buf: Arc::clone(buf),
+                off: o + off,
+                len,
+            },
+            _ => return Some(Msg::from_slice(&self.data()[off..end])),
+        };
+        Some(Msg::from_body(body))
+    }
+
     /// A frame holding a copy of `data`.
     pub fn from_slice(data: &[u8]) -> Msg {
         if data.len() <= INLINE_MAX {

@@ -50,7 +50,9 @@ pub struct Session {
     /// The socket's end of our pipe, for `Hiccup`.
     peer_pipe_id: Option<PipeId>,
     metadata: Option<Arc<Metadata>>,
-    read_buf: Vec<u8>,
+    /// Where reads land: a shared block, so decoded frames can be slices
+    /// of it. A new one is taken when frames still hold the old one.
+    read_buf: Msg,
     /// Input read but not yet decoded (the pipe was full).
     pending_in: Vec<u8>,
     /// A frame from the network waiting for room in the pipe.
@@ -95,7 +97,7 @@ impl Session {
             pipe,
             peer_pipe_id: None,
             metadata: None,
-            read_buf: vec![0u8; READ_CHUNK],
+            read_buf: Msg::new(),
             pending_in: Vec::new(),
             stalled: None,
             in_more: false,
@@ -423,7 +425,7 @@ impl Session {
     fn read_input(&mut self, now: Instant) -> Result<(), Disconnect> {
         if !self.pending_in.is_empty() {
             let pending = std::mem::take(&mut self.pending_in);
-            let used = self.decode(&pending, now)?;
+            let used = self.decode(&pending, None, now)?;
             if used < pending.len() {
                 self.pending_in = pending[used..].to_vec();
                 return Ok(());
@@ -431,7 +433,7 @@ impl Session {
         } else {
             // Events that need no input (a raw connection's notification)
             // and a frame that waited for room go first.
-            self.decode(&[], now)?;
+            self.decode(&[], None, now)?;
             if self.stalled.is_some() {
                 return Ok(());
             }
@@ -440,7 +442,13 @@ impl Session {
             let Some(stream) = self.stream.as_mut() else {
                 return Ok(());
             };
-            let n = match stream.read(&mut self.read_buf) {
+            if self.read_buf.len() != READ_CHUNK || self.read_buf.unique_bytes_mut().is_none() {
+                self.read_buf = Msg::try_zeroed(READ_CHUNK).ok_or(Disconnect)?;
+            }
+            let Some(space) = self.read_buf.unique_bytes_mut() else {
+                return Err(Disconnect);
+            };
+            let n = match stream.read(space) {
                 Ok(0) => return Err(Disconnect),
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
@@ -448,10 +456,10 @@ impl Session {
                 Err(_) => return Err(Disconnect),
             };
             let chunk = std::mem::take(&mut self.read_buf);
-            let used = self.decode(&chunk[..n], now);
+            let used = self.decode(&chunk.data()[..n], Some(&chunk), now);
             let blocked = match &used {
                 Ok(u) if *u < n => {
-                    self.pending_in = chunk[*u..n].to_vec();
+                    self.pending_in = chunk.data()[*u..n].to_vec();
                     true
                 }
                 _ => false,
@@ -466,7 +474,12 @@ impl Session {
 
     /// Feeds `data` to the protocol and delivers what comes out; returns
     /// how much was used (less than all when the pipe is full).
-    fn decode(&mut self, data: &[u8], now: Instant) -> Result<usize, Disconnect> {
+    fn decode(
+        &mut self,
+        data: &[u8],
+        source: Option<&Msg>,
+        now: Instant,
+    ) -> Result<usize, Disconnect> {
         let mut pos = 0;
         loop {
             if !self.deliver_stalled() {
@@ -496,7 +509,7 @@ impl Session {
                 return Err(Disconnect);
             };
             let used = conn
-                .handle_input(&data[pos..], now)
+                .handle_input(&data[pos..], source.map(|m| (m, pos)), now)
                 .map_err(|_| Disconnect)?;
             pos += used;
             if used == 0 && !delivered {

@@ -53,9 +53,16 @@ pub enum Wire {
 }
 
 impl Wire {
-    pub fn handle_input(&mut self, data: &[u8], now: Instant) -> Result<usize, ProtocolError> {
+    /// Feeds `data`, which starts at byte `.1` of the read buffer `.0`
+    /// when given (frames may then be slices of it).
+    pub fn handle_input(
+        &mut self,
+        data: &[u8],
+        source: Option<(&Msg, usize)>,
+        now: Instant,
+    ) -> Result<usize, ProtocolError> {
         match self {
-            Wire::Zmtp(c) => c.handle_input(data, now),
+            Wire::Zmtp(c) => c.handle_input_from(data, source, now),
             Wire::Raw(r) => {
                 // One frame at a time, like the ZMTP side: backpressure.
                 if !r.events.is_empty() || data.is_empty() {

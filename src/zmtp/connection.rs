@@ -297,10 +297,22 @@ impl Connection {
     /// (the caller keeps the rest of its buffer until it has room).
     /// After an error the connection is dead and every call repeats it.
     pub fn handle_input(&mut self, data: &[u8], now: Instant) -> Result<usize, ProtocolError> {
+        self.handle_input_from(data, None, now)
+    }
+
+    /// As `handle_input`, where `data` starts at byte `base` of the shared
+    /// read buffer `source`: frames inside it are sliced out of it rather
+    /// than copied.
+    pub fn handle_input_from(
+        &mut self,
+        data: &[u8],
+        source: Option<(&Msg, usize)>,
+        now: Instant,
+    ) -> Result<usize, ProtocolError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        let r = self.input(data, now);
+        let r = self.input(data, source, now);
         if let Err(e) = &r {
             self.failed = Some(e.clone());
         }
@@ -440,7 +452,12 @@ impl Connection {
         self.version
     }
 
-    fn input(&mut self, data: &[u8], now: Instant) -> Result<usize, ProtocolError> {
+    fn input(
+        &mut self,
+        data: &[u8],
+        source: Option<(&Msg, usize)>,
+        now: Instant,
+    ) -> Result<usize, ProtocolError> {
         let mut used = 0;
         while used < data.len() && self.undelivered == 0 {
             if self.phase == Phase::Greeting {
@@ -461,7 +478,7 @@ impl Connection {
             let Some(dec) = self.decoder.as_mut() else {
                 return Err(ProtocolError::Frame("no decoder"));
             };
-            let (n, f) = dec.decode(&data[used..])?;
+            let (n, f) = dec.decode_shared(&data[used..], source.map(|(m, b)| (m, b + used)))?;
             used += n;
             match f {
                 Some(f) => self.on_frame(f, now)?,

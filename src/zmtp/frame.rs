@@ -95,6 +95,17 @@ impl Decoder {
     /// Decodes from `input`; returns how many bytes were used and the
     /// frame, if one was completed. Call again with the rest.
     pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Option<Msg>), ProtocolError> {
+        self.decode_shared(input, None)
+    }
+
+    /// As `decode`, where `input` starts at byte `base` of the shared
+    /// buffer `source`: a body wholly inside `input` becomes a slice of it,
+    /// with no allocation and no copy.
+    pub fn decode_shared(
+        &mut self,
+        input: &[u8],
+        source: Option<(&Msg, usize)>,
+    ) -> Result<(usize, Option<Msg>), ProtocolError> {
         let mut used = 0;
         loop {
             match &mut self.state {
@@ -128,6 +139,15 @@ impl Decoder {
                         .map_err(|_| ProtocolError::Frame("size beyond address space"))?;
                     if size == 0 {
                         return Ok((used, Some(make_msg(Vec::new(), flags))));
+                    }
+                    if let Some((chunk, base)) = source {
+                        if size > crate::msg::INLINE_MAX && size <= input.len() - used {
+                            if let Some(mut body) = chunk.slice(base + used, size) {
+                                body.set_flags(flags);
+                                used += size;
+                                return Ok((used, Some(body)));
+                            }
+                        }
                     }
                     if size <= TRUSTED_SIZE || self.max_size < i64::MAX as u64 {
                         // One allocation at the final size, filled in place.
