@@ -157,6 +157,12 @@ static void test_burst_close_term_tcp (void)
     OK (zmq_ctx_term (rctx));
 }
 
+/* ipc is a transport this library offers, and says so. */
+static void test_has_ipc (void)
+{
+    CHECK (zmq_has ("ipc") == 1);
+}
+
 int main (int argc, char **argv)
 {
     tu_init (argc, argv);
@@ -166,6 +172,7 @@ int main (int argc, char **argv)
     RUN_UNLESS_SKIPPED (test_ipc_stale_file_and_wildcard);
     RUN_UNLESS_SKIPPED (test_unbind_wildcard_string);
     RUN_UNLESS_SKIPPED (test_immediate);
+    RUN_UNLESS_SKIPPED (test_has_ipc);
     printf ("PASS\n");
     return 0;
 }

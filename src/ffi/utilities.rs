@@ -76,8 +76,9 @@ pub extern "C" fn zmq_has(capability_: *const c_char) -> c_int {
         let cap = unsafe { super::c_str(capability_) }.unwrap_or("");
         Ok(match cap {
             "draft" => cfg!(feature = "draft") as c_int,
-            // "ipc", "tipc", "pgm", "norm", "vmci", "curve", "gssapi",
-            // "ws", "wss": not built yet.
+            "ipc" => 1,
+            // "tipc", "pgm", "norm", "vmci", "gssapi", "ws", "wss": not
+            // offered; "curve": not yet.
             _ => 0,
         })
     })
