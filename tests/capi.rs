@@ -16,95 +16,21 @@ use std::time::{Duration, Instant};
 /// A program that has not exited by then is hung: it is killed and fails.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{c_compiler as cc_at, link_our_library, make_scratch_dir, profile_dir, repo_root};
 
-/// `target/<profile>`, found from this test binary (`target/<profile>/deps/capi-*`),
-/// so the C programs load the library built by the same `cargo test`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps")
-        .to_path_buf()
-}
-
-/// A directory holding `libzmq.so.5` → our `libzmq.so`. The loader looks
-/// programs' NEEDED entry up by SONAME, and cargo writes only `libzmq.so`;
-/// without this link the rpath would miss and Debian's libzmq would load.
 fn our_lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let prof = profile_dir();
-        // `cargo test` rebuilds deps/libzmq.so but does not copy it up to
-        // the profile directory, whose copy may be stale: prefer deps/.
-        let fresh = prof.join("deps").join("libzmq.so");
-        let mut so = if fresh.exists() {
-            fresh
-        } else {
-            prof.join("libzmq.so")
-        };
-        if !so.exists() {
-            build_cdylib(&prof);
-            so = prof.join("libzmq.so");
-        }
-        assert!(so.exists(), "{} missing after cargo build", so.display());
-        let dir = scratch_dir().join("lib");
-        fs::create_dir_all(&dir).unwrap();
-        let link = dir.join("libzmq.so.5");
-        let _ = fs::remove_file(&link);
-        std::os::unix::fs::symlink(&so, &link).expect("symlink libzmq.so.5");
-        dir
-    })
+    DIR.get_or_init(|| link_our_library(scratch_dir()))
 }
 
-fn build_cdylib(prof: &Path) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.arg("build").arg("--lib").current_dir(repo_root());
-    if prof.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    let status = cmd.status().expect("run cargo build");
-    assert!(status.success(), "cargo build failed");
-}
-
-/// Per-process scratch space, so concurrent `cargo test` runs don't collide.
 fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let prof = profile_dir();
-        let name = prof.file_name().unwrap().to_owned();
-        let base = prof.parent().unwrap().join("capi-tests").join(name);
-        // Runs whose process is gone left their binaries behind; drop them.
-        if let Ok(entries) = fs::read_dir(&base) {
-            for e in entries.flatten() {
-                let n = e.file_name().into_string().unwrap_or_default();
-                if let Some(pid) = n.strip_prefix("run-") {
-                    if !Path::new("/proc").join(pid).exists() {
-                        let _ = fs::remove_dir_all(e.path());
-                    }
-                }
-            }
-        }
-        let dir = base.join(format!("run-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    })
+    DIR.get_or_init(|| make_scratch_dir("capi-tests"))
 }
 
 fn c_compiler() -> Command {
-    cc::Build::new()
-        .target(env!("FERRO_TARGET"))
-        .host(env!("FERRO_TARGET"))
-        .opt_level(0)
-        .debug(true)
-        .cargo_metadata(false)
-        .warnings(false)
-        .get_compiler()
-        .to_command()
+    cc_at(0)
 }
 
 enum Flavor {

@@ -62,83 +62,21 @@ const DEFAULT_BUDGET_S: u64 = 75;
 /// their verdict lines only (rerun them with INTEROP_FILTER for the rest).
 const FULL_REPORTS: usize = 40;
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `target/<profile>`, found from this test binary (`target/<profile>/deps/interop-*`).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("test binary lives in target/<profile>/deps")
-        .to_path_buf()
-}
+mod common;
+use common::{link_our_library, make_scratch_dir, repo_root};
 
 fn loud(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
-/// Per-process scratch space; directories of runs whose process is gone are
-/// removed.
 fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let prof = profile_dir();
-        let name = prof.file_name().unwrap().to_owned();
-        let base = prof.parent().unwrap().join("interop").join(name);
-        if let Ok(entries) = fs::read_dir(&base) {
-            for e in entries.flatten() {
-                let n = e.file_name().into_string().unwrap_or_default();
-                if let Some(pid) = n.strip_prefix("run-") {
-                    if !Path::new("/proc").join(pid).exists() {
-                        let _ = fs::remove_dir_all(e.path());
-                    }
-                }
-            }
-        }
-        let dir = base.join(format!("run-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    })
+    DIR.get_or_init(|| make_scratch_dir("interop"))
 }
 
-/// A directory holding `libzmq.so.5` (and `libzmq.so`, to link with) → our
-/// freshly built library: programs ask the loader for the SONAME, and cargo
-/// only writes `libzmq.so`.
 fn our_lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let prof = profile_dir();
-        // `cargo test` rebuilds deps/libzmq.so but does not copy it up to the
-        // profile directory, whose copy may be stale: prefer deps/.
-        let fresh = prof.join("deps").join("libzmq.so");
-        let mut so = if fresh.exists() {
-            fresh
-        } else {
-            prof.join("libzmq.so")
-        };
-        if !so.exists() {
-            so = prof.join("libzmq.so");
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let mut cmd = Command::new(cargo);
-            cmd.arg("build").arg("--lib").current_dir(repo_root());
-            if prof.file_name().is_some_and(|n| n == "release") {
-                cmd.arg("--release");
-            }
-            assert!(cmd.status().expect("run cargo build").success());
-        }
-        assert!(so.exists(), "{} missing after cargo build", so.display());
-        let dir = scratch_dir().join("lib");
-        fs::create_dir_all(&dir).unwrap();
-        for name in ["libzmq.so.5", "libzmq.so"] {
-            let link = dir.join(name);
-            let _ = fs::remove_file(&link);
-            std::os::unix::fs::symlink(&so, &link).expect("symlink libzmq.so");
-        }
-        dir
-    })
+    DIR.get_or_init(|| link_our_library(scratch_dir()))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -183,15 +121,7 @@ impl Peer {
 }
 
 fn c_compiler() -> Command {
-    cc::Build::new()
-        .target(env!("FERRO_TARGET"))
-        .host(env!("FERRO_TARGET"))
-        .opt_level(1)
-        .debug(true)
-        .cargo_metadata(false)
-        .warnings(false)
-        .get_compiler()
-        .to_command()
+    common::c_compiler(1)
 }
 
 fn build_peer(which: Impl) -> Result<Peer, String> {

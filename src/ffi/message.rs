@@ -274,3 +274,29 @@ pub(crate) fn buffer_ok(buf: *const c_void, len: usize) -> Result<()> {
         Ok(())
     }
 }
+
+/// The caller's `len` bytes at `buf`; NULL with a length is `EFAULT`.
+///
+/// # Safety
+/// When non-NULL, `buf` is readable for `len` bytes for `'a`.
+pub(crate) unsafe fn caller_bytes<'a>(buf: *const c_void, len: usize) -> Result<&'a [u8]> {
+    buffer_ok(buf, len)?;
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: non-NULL (checked) and readable for len bytes (contract).
+    Ok(unsafe { std::slice::from_raw_parts(buf as *const u8, len) })
+}
+
+/// As [`caller_bytes`], writable.
+///
+/// # Safety
+/// When non-NULL, `buf` is writable for `len` bytes for `'a`, unaliased.
+pub(crate) unsafe fn caller_bytes_mut<'a>(buf: *mut c_void, len: usize) -> Result<&'a mut [u8]> {
+    buffer_ok(buf, len)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: non-NULL (checked) and writable for len bytes (contract).
+    Ok(unsafe { std::slice::from_raw_parts_mut(buf as *mut u8, len) })
+}

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 
 use super::handle::{context, socket, SOCKETS};
-use super::message::{buffer_ok, msg_mut, open_msg_mut, zmq_msg_t};
+use super::message::{buffer_ok, caller_bytes, caller_bytes_mut, msg_mut, open_msg_mut, zmq_msg_t};
 use super::{c_str, guard};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
@@ -46,14 +46,8 @@ pub extern "C" fn zmq_setsockopt(
 ) -> c_int {
     guard(-1, || {
         let s = socket(s_)?;
-        buffer_ok(optval_, optvallen_)?;
-        let value: &[u8] = if optvallen_ == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL (checked) and readable for optvallen_ bytes
-            // by the caller's contract.
-            unsafe { std::slice::from_raw_parts(optval_ as *const u8, optvallen_) }
-        };
+        // SAFETY: readable for optvallen_ bytes by the caller's contract.
+        let value = unsafe { caller_bytes(optval_, optvallen_) }?;
         s.set_option(option_, value)?;
         Ok(0)
     })
@@ -74,14 +68,8 @@ pub extern "C" fn zmq_getsockopt(
         }
         // SAFETY: non-NULL, and a size_t by the caller's contract.
         let len = unsafe { *optvallen_ };
-        buffer_ok(optval_, len)?;
-        let out: &mut [u8] = if len == 0 {
-            &mut []
-        } else {
-            // SAFETY: non-NULL (checked) and writable for len bytes by the
-            // caller's contract.
-            unsafe { std::slice::from_raw_parts_mut(optval_ as *mut u8, len) }
-        };
+        // SAFETY: writable for len bytes by the caller's contract.
+        let out = unsafe { caller_bytes_mut(optval_, len) }?;
         let written = s.get_option(option_, out)?;
         // SAFETY: checked non-NULL above.
         unsafe { *optvallen_ = written };
@@ -140,13 +128,8 @@ pub extern "C" fn zmq_send(
 ) -> c_int {
     guard(-1, || {
         let s = socket(s_)?;
-        buffer_ok(buf_, len_)?;
-        let data: &[u8] = if len_ == 0 {
-            &[]
-        } else {
-            // SAFETY: non-NULL (checked) and readable for len_ bytes.
-            unsafe { std::slice::from_raw_parts(buf_ as *const u8, len_) }
-        };
+        // SAFETY: readable for len_ bytes by the caller's contract.
+        let data = unsafe { caller_bytes(buf_, len_) }?;
         send_msg(&s, &mut Msg::from_slice(data), flags_)
     })
 }
@@ -248,13 +231,8 @@ pub extern "C" fn zmq_sendiov(
         let iov = unsafe { std::slice::from_raw_parts(iov_, count_) };
         let mut rc = 0;
         for (i, v) in iov.iter().enumerate() {
-            buffer_ok(v.iov_base, v.iov_len)?;
-            let data: &[u8] = if v.iov_len == 0 {
-                &[]
-            } else {
-                // SAFETY: non-NULL (checked), readable for iov_len bytes.
-                unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) }
-            };
+            // SAFETY: each iovec is readable for iov_len bytes (contract).
+            let data = unsafe { caller_bytes(v.iov_base, v.iov_len) }?;
             let flags = if i + 1 == count_ {
                 flags_ & !SNDMORE
             } else {
