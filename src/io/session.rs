@@ -439,9 +439,25 @@ impl Session {
             }
         }
         loop {
-            let Some(stream) = self.stream.as_mut() else {
+            let (Some(stream), Some(conn)) = (self.stream.as_mut(), self.conn.as_mut()) else {
                 return Ok(());
             };
+            // A large body being received: read straight into it.
+            if let Some(space) = conn.direct_space(READ_CHUNK) {
+                let n = match stream.read(space) {
+                    Ok(0) => return Err(Disconnect),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(_) => return Err(Disconnect),
+                };
+                conn.direct_written(n, now).map_err(|_| Disconnect)?;
+                self.decode(&[], None, now)?;
+                if self.stalled.is_some() {
+                    return Ok(());
+                }
+                continue;
+            }
             if self.read_buf.len() != READ_CHUNK || self.read_buf.unique_bytes_mut().is_none() {
                 self.read_buf = Msg::try_zeroed(READ_CHUNK).ok_or(Disconnect)?;
             }

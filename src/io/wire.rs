@@ -74,6 +74,21 @@ impl Wire {
         }
     }
 
+    /// See `Connection::direct_space` (raw streams have no frames).
+    pub fn direct_space(&mut self, min: usize) -> Option<&mut [u8]> {
+        match self {
+            Wire::Zmtp(c) => c.direct_space(min),
+            Wire::Raw(_) => None,
+        }
+    }
+
+    pub fn direct_written(&mut self, n: usize, now: Instant) -> Result<(), ProtocolError> {
+        match self {
+            Wire::Zmtp(c) => c.direct_written(n, now),
+            Wire::Raw(_) => Ok(()),
+        }
+    }
+
     pub fn poll_event(&mut self) -> Option<Event> {
         match self {
             Wire::Zmtp(c) => c.poll_event(),

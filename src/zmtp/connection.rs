@@ -319,6 +319,33 @@ impl Connection {
         r
     }
 
+    /// Room to read at least `min` bytes of a large frame's body straight
+    /// into its message (no copy through a read buffer); None otherwise.
+    pub fn direct_space(&mut self, min: usize) -> Option<&mut [u8]> {
+        if self.failed.is_some() || self.undelivered > 0 || self.phase != Phase::Ready {
+            return None;
+        }
+        self.decoder
+            .as_mut()?
+            .body_space()
+            .filter(|space| space.len() >= min)
+    }
+
+    /// `n` bytes were read into `direct_space`.
+    pub fn direct_written(&mut self, n: usize, now: Instant) -> Result<(), ProtocolError> {
+        let frame = self.decoder.as_mut().and_then(|d| d.body_written(n));
+        match frame {
+            Some(f) => {
+                let r = self.on_frame(f, now);
+                if let Err(e) = &r {
+                    self.failed = Some(e.clone());
+                }
+                r
+            }
+            None => Ok(()),
+        }
+    }
+
     pub fn poll_event(&mut self) -> Option<Event> {
         let ev = self.events.pop_front()?;
         if matches!(ev, Event::Message(_)) {

@@ -207,6 +207,34 @@ impl Decoder {
         }
     }
 
+    /// While a body allocated at its final size is being filled: the part
+    /// still missing, so a caller can read the stream straight into it.
+    pub fn body_space(&mut self) -> Option<&mut [u8]> {
+        match &mut self.state {
+            State::Body { body, filled } => {
+                let filled = *filled;
+                body.unique_bytes_mut()?.get_mut(filled..)
+            }
+            _ => None,
+        }
+    }
+
+    /// `n` bytes were written into `body_space`; the frame, if that
+    /// completed it.
+    pub fn body_written(&mut self, n: usize) -> Option<Msg> {
+        let State::Body { body, filled } = &mut self.state else {
+            return None;
+        };
+        *filled = (*filled + n).min(body.len());
+        if *filled < body.len() {
+            return None;
+        }
+        match std::mem::replace(&mut self.state, State::Header) {
+            State::Body { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
     /// The header's total length, once its first byte is known.
     fn header_len(&self) -> Option<usize> {
         let first = *self.header.first()?;
