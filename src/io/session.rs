@@ -29,6 +29,8 @@ use crate::zmtp::mechanism::Mechanism;
 /// Stop taking frames from the socket while this much waits to be written.
 const MAX_PENDING_OUT: usize = 256 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
+/// Read blocks kept for reuse while frames of theirs are still alive.
+const MAX_SPARE_READS: usize = 4;
 
 /// Why the session stops using its current stream.
 struct Disconnect;
@@ -53,6 +55,9 @@ pub struct Session {
     /// Where reads land: a shared block, so decoded frames can be slices
     /// of it. A new one is taken when frames still hold the old one.
     read_buf: Msg,
+    /// Earlier read blocks that frames still held: reused once free, so a
+    /// steady stream allocates (and zeroes) no new blocks.
+    spare_reads: Vec<Msg>,
     /// Input read but not yet decoded (the pipe was full).
     pending_in: Vec<u8>,
     /// A frame from the network waiting for room in the pipe.
@@ -98,6 +103,7 @@ impl Session {
             peer_pipe_id: None,
             metadata: None,
             read_buf: Msg::new(),
+            spare_reads: Vec::new(),
             pending_in: Vec::new(),
             stalled: None,
             in_more: false,
@@ -459,7 +465,18 @@ impl Session {
                 continue;
             }
             if self.read_buf.len() != READ_CHUNK || self.read_buf.unique_bytes_mut().is_none() {
-                self.read_buf = Msg::try_zeroed(READ_CHUNK).ok_or(Disconnect)?;
+                let free = self
+                    .spare_reads
+                    .iter_mut()
+                    .position(|m| m.unique_bytes_mut().is_some());
+                let next = match free {
+                    Some(i) => self.spare_reads.swap_remove(i),
+                    None => Msg::try_zeroed(READ_CHUNK).ok_or(Disconnect)?,
+                };
+                let held = std::mem::replace(&mut self.read_buf, next);
+                if held.len() == READ_CHUNK && self.spare_reads.len() < MAX_SPARE_READS {
+                    self.spare_reads.push(held);
+                }
             }
             let Some(space) = self.read_buf.unique_bytes_mut() else {
                 return Err(Disconnect);
