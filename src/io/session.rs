@@ -450,12 +450,8 @@ impl Session {
             };
             // A large body being received: read straight into it.
             if let Some(space) = conn.direct_space(READ_CHUNK) {
-                let n = match stream.read(space) {
-                    Ok(0) => return Err(Disconnect),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    Err(_) => return Err(Disconnect),
+                let Some(n) = read_some(stream, space)? else {
+                    return Ok(());
                 };
                 conn.direct_written(n, now).map_err(|_| Disconnect)?;
                 self.decode(&[], None, now)?;
@@ -481,12 +477,8 @@ impl Session {
             let Some(space) = self.read_buf.unique_bytes_mut() else {
                 return Err(Disconnect);
             };
-            let n = match stream.read(space) {
-                Ok(0) => return Err(Disconnect),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return Err(Disconnect),
+            let Some(n) = read_some(stream, space)? else {
+                return Ok(());
             };
             let chunk = std::mem::take(&mut self.read_buf);
             let used = self.decode(&chunk.data()[..n], Some(&chunk), now);
@@ -670,5 +662,19 @@ impl Session {
             // Room again: take more from the socket.
             self.pull_output()?;
         }
+    }
+}
+
+/// One read: `Some(n)` bytes, `None` when nothing is waiting; the end of
+/// the stream or an error is a disconnection.
+fn read_some(stream: &mut Stream, buf: &mut [u8]) -> Result<Option<usize>, Disconnect> {
+    loop {
+        return match stream.read(buf) {
+            Ok(0) => Err(Disconnect),
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => Err(Disconnect),
+        };
     }
 }
