@@ -104,10 +104,19 @@ type Block = Arc<[ByteCell]>;
 /// ones a fallible allocation (a hostile size must not abort the host).
 const BLOCK_MAX: usize = 64 * 1024;
 
-/// A block of `size` bytes whose content is undefined until written, as
-/// libzmq's `zmq_msg_init_size` promises: zeroing would cost a memset and
-/// page faults on every large message.
+mod pool;
+
+/// A block of at least `size` bytes whose content is undefined until
+/// written, as libzmq's `zmq_msg_init_size` promises: zeroing would cost a
+/// memset and page faults on every large message. Small ones are recycled.
 fn new_block(size: usize) -> Block {
+    match pool::class_for(size) {
+        Some((class, block_size)) => pool::take(class).unwrap_or_else(|| alloc_block(block_size)),
+        None => alloc_block(size),
+    }
+}
+
+fn alloc_block(size: usize) -> Block {
     let b = Arc::<[ByteCell]>::new_uninit_slice(size);
     // SAFETY: a ByteCell is a byte with no invalid bit patterns; the bytes
     // are filled by the caller (from_slice, or C through zmq_msg_data).
@@ -159,6 +168,23 @@ pub struct Msg {
 
 const _: () = assert!(std::mem::size_of::<Msg>() <= 64);
 const _: () = assert!(std::mem::align_of::<Msg>() <= 8);
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        // The last reference to a small block: recycle it rather than free
+        // it (see `pool`).
+        if let Body::Block { buf, .. } = &mut self.body {
+            if let Some(class) = pool::class_of_block(buf.len()) {
+                if Arc::get_mut(buf).is_some() {
+                    if let Body::Block { buf, .. } = std::mem::replace(&mut self.body, Body::Closed)
+                    {
+                        pool::give(class, buf);
+                    }
+                }
+            }
+        }
+    }
+}
 
 impl Default for Msg {
     fn default() -> Self {

@@ -21,6 +21,31 @@ use crate::socket::mailbox::{Command, Mailbox};
 
 pub type PipeId = u64;
 
+/// Hashes pipe ids, which are small sequential integers: a multiply spreads
+/// them well and costs far less than SipHash on the per-message path.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    }
+}
+
+/// A map keyed by pipe id.
+pub type PipeMap<V> = std::collections::HashMap<PipeId, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Reads between two updates of the count of messages a reader holds.
+const RELEASE_BATCH: usize = 32;
+
 static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
 
 struct QueueState {
@@ -97,6 +122,9 @@ pub struct PipeEnd {
     /// Frames taken from the queue under one lock, read from here first:
     /// a busy reader locks once per batch, not once per frame.
     cache: VecDeque<Msg>,
+    /// Messages read from `cache` not yet taken off the queue's `taken`:
+    /// released in groups, each release being a locked instruction.
+    consumed: usize,
     /// The peer socket's `ZMQ_ROUTING_ID` (or the one given with
     /// `ZMQ_CONNECT_ROUTING_ID`), for routers.
     pub peer_routing_id: Vec<u8>,
@@ -151,12 +179,23 @@ pub fn pipe_pair_with(a_to_b_hwm: usize, b_to_a_hwm: usize, conflate: bool) -> (
         staged_msgs: 0,
         reading: false,
         cache: VecDeque::new(),
+        consumed: 0,
         peer_routing_id: Vec::new(),
         endpoint: String::new(),
         peer_gone: false,
         closed: false,
     };
     (end(id_a, &b_to_a, &a_to_b), end(id_b, &a_to_b, &b_to_a))
+}
+
+/// The reader's mailbox, if the reader waits for the message just queued.
+fn reader_to_wake(s: &mut QueueState) -> Option<Arc<Mailbox>> {
+    if s.reader_waiting && s.reader.is_some() {
+        s.reader_waiting = false;
+        s.reader.as_ref().map(|(m, _)| Arc::clone(m))
+    } else {
+        None
+    }
 }
 
 impl PipeEnd {
@@ -238,10 +277,32 @@ impl PipeEnd {
     /// Writes one frame. The message becomes visible to the reader with its
     /// last frame. Call `can_write` before the first frame of a message.
     pub fn write(&mut self, msg: Msg) {
-        let last = !msg.more();
-        self.write_deferred(msg);
-        if last {
-            self.flush();
+        if msg.more() || !self.staged.is_empty() {
+            let last = !msg.more();
+            self.write_deferred(msg);
+            if last {
+                self.flush();
+            }
+            return;
+        }
+        // A one-frame message with nothing staged, the common case: straight
+        // into the queue, without the staging round trip.
+        let ring = {
+            let mut s = self.outq.state.lock();
+            if s.reader_closed {
+                return;
+            }
+            if s.conflate {
+                s.frames.clear();
+                s.msgs = 0;
+            }
+            s.frames.push_back(msg);
+            s.msgs += 1;
+            self.outq.visible.store(s.msgs, Ordering::Release);
+            reader_to_wake(&mut s)
+        };
+        if let Some(mailbox) = ring {
+            mailbox.ring();
         }
     }
 
@@ -293,12 +354,7 @@ impl PipeEnd {
             s.msgs += added;
             self.staged_msgs = 0;
             self.outq.visible.store(s.msgs, Ordering::Release);
-            if s.reader_waiting && s.reader.is_some() {
-                s.reader_waiting = false;
-                s.reader.as_ref().map(|(m, _)| Arc::clone(m))
-            } else {
-                None
-            }
+            reader_to_wake(&mut s)
         };
         if let Some(mailbox) = ring {
             mailbox.ring();
@@ -331,12 +387,26 @@ impl PipeEnd {
         let msg = self.cache.pop_front()?;
         self.reading = msg.more();
         if !msg.more() {
-            let left = q.taken.fetch_sub(1, Ordering::SeqCst) - 1;
-            if q.writer_waiting.load(Ordering::SeqCst) {
-                self.wake_writer(left);
+            self.consumed += 1;
+            // Released at once when the writer waits or the cache ran dry,
+            // so an idle reader's count is exact and no wake-up is late.
+            if self.consumed >= RELEASE_BATCH
+                || self.cache.is_empty()
+                || q.writer_waiting.load(Ordering::SeqCst)
+            {
+                self.release_consumed();
             }
         }
         Some(msg)
+    }
+
+    fn release_consumed(&mut self) {
+        let q = &*self.inq;
+        let n = std::mem::take(&mut self.consumed);
+        let left = q.taken.fetch_sub(n, Ordering::SeqCst) - n;
+        if q.writer_waiting.load(Ordering::SeqCst) {
+            self.wake_writer(left);
+        }
     }
 
     /// Wakes a writer blocked at the mark once enough was consumed (the
@@ -383,6 +453,7 @@ impl PipeEnd {
         self.staged.clear();
         self.staged_msgs = 0;
         self.cache.clear();
+        self.consumed = 0;
         self.inq.taken.store(0, Ordering::SeqCst);
         let notify_reader = {
             let mut s = self.outq.state.lock();

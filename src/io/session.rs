@@ -436,6 +436,9 @@ impl Session {
                 self.pending_in = pending[used..].to_vec();
                 return Ok(());
             }
+            if self.stalled.is_some() {
+                return Ok(());
+            }
         } else {
             // Events that need no input (a raw connection's notification)
             // and a frame that waited for room go first.
@@ -482,12 +485,15 @@ impl Session {
             };
             let chunk = std::mem::take(&mut self.read_buf);
             let used = self.decode(&chunk.data()[..n], Some(&chunk), now);
+            // Full pipe: stop reading (a peer's close behind the data
+            // must not be seen before the data is delivered).
             let blocked = match &used {
                 Ok(u) if *u < n => {
                     self.pending_in = chunk.data()[*u..n].to_vec();
                     true
                 }
-                _ => false,
+                Ok(_) => self.stalled.is_some(),
+                Err(_) => false,
             };
             self.read_buf = chunk;
             used?;

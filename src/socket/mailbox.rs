@@ -61,7 +61,9 @@ impl Mailbox {
 
     /// Takes every queued command; cheap when there is none.
     pub fn take(&self) -> Vec<Command> {
-        if !self.pending.swap(false, Ordering::AcqRel) {
+        // A plain load first: the swap is a locked instruction, and on the
+        // per-message path there is almost never anything to take.
+        if !self.pending.load(Ordering::Acquire) || !self.pending.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
         std::mem::take(&mut *self.commands.lock())

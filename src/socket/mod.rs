@@ -25,7 +25,6 @@ mod trie;
 mod xpub;
 mod xsub;
 
-use std::collections::HashMap;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -38,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::io::{IoCommand, SocketLink};
 use crate::msg::Msg;
 use crate::options::{id, OptionValue, Options};
-use crate::pipe::{pipe_pair_with, PipeEnd, PipeId, SideConfig};
+use crate::pipe::{pipe_pair_with, PipeEnd, PipeId, PipeMap, SideConfig};
 use crate::transport::{self, Target};
 use mailbox::{Command, Mailbox};
 
@@ -66,7 +65,7 @@ pub const POLLIN: i16 = 1;
 pub const POLLOUT: i16 = 2;
 
 /// The pipes of one socket, by id.
-pub type Pipes = HashMap<PipeId, PipeEnd>;
+pub type Pipes = PipeMap<PipeEnd>;
 
 /// The hooks a socket type fills in. Each returns `Error::Again` when it
 /// cannot proceed now; the core then blocks or reports `EAGAIN`.
@@ -157,7 +156,7 @@ impl Socket {
             inner: Mutex::new(Inner {
                 options,
                 pattern,
-                pipes: Pipes::new(),
+                pipes: Pipes::default(),
                 rcvmore: false,
                 bound: Vec::new(),
                 dying: Vec::new(),

@@ -10,13 +10,13 @@ use super::{Pattern, Pipes};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::{bool_value, id, OptionValue, Options};
-use crate::pipe::PipeId;
+use crate::pipe::{PipeId, PipeMap};
 
 #[derive(Default)]
 pub struct Router {
     fq: FairQueue,
     by_id: HashMap<Vec<u8>, PipeId>,
-    ids: HashMap<PipeId, Vec<u8>>,
+    ids: PipeMap<Vec<u8>>,
     next_id: u32,
     /// A frame read ahead while the routing id frame is handed out.
     prefetched: Option<Msg>,

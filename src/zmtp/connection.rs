@@ -33,6 +33,11 @@ pub const ZERO_COPY_MIN: usize = 8 * 1024;
 /// written batches are freed while a long queue drains.
 const BATCH_MAX: usize = 64 * 1024;
 
+/// Message events decoded ahead of the caller: decoding a whole read in
+/// one call is much cheaper than one call per frame, and this bounds what a
+/// caller with no room for messages holds.
+pub(crate) const MAX_UNDELIVERED: usize = 1024;
+
 /// What a connection needs from its socket's options.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -291,10 +296,10 @@ impl Connection {
         c
     }
 
-    /// Feeds received bytes; returns how many were consumed. Stops after
-    /// producing one Message event, and consumes nothing while a Message
-    /// event is waiting in `poll_event`: that is the backpressure point
-    /// (the caller keeps the rest of its buffer until it has room).
+    /// Feeds received bytes; returns how many were consumed. Stops once
+    /// `MAX_UNDELIVERED` Message events wait in `poll_event`: that is the
+    /// backpressure point (the caller keeps the rest of its buffer until
+    /// it has room).
     /// After an error the connection is dead and every call repeats it.
     pub fn handle_input(&mut self, data: &[u8], now: Instant) -> Result<usize, ProtocolError> {
         self.handle_input_from(data, None, now)
@@ -486,7 +491,7 @@ impl Connection {
         now: Instant,
     ) -> Result<usize, ProtocolError> {
         let mut used = 0;
-        while used < data.len() && self.undelivered == 0 {
+        while used < data.len() && self.undelivered < MAX_UNDELIVERED {
             if self.phase == Phase::Greeting {
                 let p = self.greeting.feed(&data[used..])?;
                 match p {

@@ -110,25 +110,42 @@ impl Decoder {
         loop {
             match &mut self.state {
                 State::Header => {
-                    let Some(need) = self.header_len() else {
-                        if used == input.len() {
-                            return Ok((used, None));
+                    let rest = &input[used..];
+                    let whole = match rest.first() {
+                        Some(&first) if self.header.is_empty() => {
+                            let need = header_len(self.version, first);
+                            (rest.len() >= need).then_some(need)
                         }
-                        self.header.push(input[used]);
-                        used += 1;
-                        continue;
+                        _ => None,
                     };
-                    if self.header.len() < need {
-                        if used == input.len() {
-                            return Ok((used, None));
+                    let (size, flags) = if let Some(need) = whole {
+                        // The usual case: the whole header is in the input.
+                        let parsed = parse_header(self.version, &rest[..need])?;
+                        used += need;
+                        parsed
+                    } else {
+                        let Some(&first) = self.header.first() else {
+                            if used == input.len() {
+                                return Ok((used, None));
+                            }
+                            self.header.push(input[used]);
+                            used += 1;
+                            continue;
+                        };
+                        let need = header_len(self.version, first);
+                        if self.header.len() < need {
+                            if used == input.len() {
+                                return Ok((used, None));
+                            }
+                            let take = (need - self.header.len()).min(input.len() - used);
+                            self.header.extend_from_slice(&input[used..used + take]);
+                            used += take;
+                            continue;
                         }
-                        let take = (need - self.header.len()).min(input.len() - used);
-                        self.header.extend_from_slice(&input[used..used + take]);
-                        used += take;
-                        continue;
-                    }
-                    let (size, flags) = self.parse_header()?;
-                    self.header.clear();
+                        let parsed = parse_header(self.version, &self.header)?;
+                        self.header.clear();
+                        parsed
+                    };
                     if size > self.max_size {
                         return Err(ProtocolError::TooLarge {
                             size,
@@ -234,81 +251,69 @@ impl Decoder {
             _ => None,
         }
     }
+}
 
-    /// The header's total length, once its first byte is known.
-    fn header_len(&self) -> Option<usize> {
-        let first = *self.header.first()?;
-        Some(match self.version {
-            Version::V1_0 => {
-                if first == 0xFF {
-                    10
-                } else {
-                    2
-                }
-            }
-            _ => {
-                if first & LONG != 0 {
-                    9
-                } else {
-                    2
-                }
-            }
-        })
+/// A header's total length, from its first byte.
+fn header_len(version: Version, first: u8) -> usize {
+    match version {
+        Version::V1_0 if first == 0xFF => 10,
+        Version::V1_0 => 2,
+        _ if first & LONG != 0 => 9,
+        _ => 2,
     }
+}
 
-    /// (body size, our flags) from a complete header.
-    fn parse_header(&self) -> Result<(u64, u8), ProtocolError> {
-        let h = &self.header;
-        let be64 = |b: &[u8]| -> u64 {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(b);
-            u64::from_be_bytes(a)
-        };
-        match self.version {
-            Version::V1_0 => {
-                let (len, f) = if h[0] == 0xFF {
-                    (be64(&h[1..9]), h[9])
-                } else {
-                    (h[0] as u64, h[1])
-                };
-                if len == 0 {
-                    return Err(ProtocolError::Frame("zero length"));
-                }
-                // Other bits are ignored, as libzmq does: our own signature
-                // reads as a 1.0 frame header with flags 7F.
-                Ok((len - 1, if f & MORE != 0 { flags::MORE } else { 0 }))
+/// (body size, our flags) from a complete header.
+fn parse_header(version: Version, h: &[u8]) -> Result<(u64, u8), ProtocolError> {
+    let be64 = |b: &[u8]| -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        u64::from_be_bytes(a)
+    };
+    match version {
+        Version::V1_0 => {
+            let (len, f) = if h[0] == 0xFF {
+                (be64(&h[1..9]), h[9])
+            } else {
+                (h[0] as u64, h[1])
+            };
+            if len == 0 {
+                return Err(ProtocolError::Frame("zero length"));
             }
-            v => {
-                let f = h[0];
-                let allowed = if v >= Version::V3_0 {
-                    MORE | LONG | COMMAND
-                } else {
-                    MORE | LONG
-                };
-                if f & !allowed != 0 {
-                    return Err(ProtocolError::Frame("reserved flag bits"));
-                }
-                if f & COMMAND != 0 && f & MORE != 0 {
-                    return Err(ProtocolError::Frame("command with MORE"));
-                }
-                let size = if f & LONG != 0 {
-                    let s = be64(&h[1..9]);
-                    if s > i64::MAX as u64 {
-                        return Err(ProtocolError::Frame("size above 2^63"));
-                    }
-                    s
-                } else {
-                    h[1] as u64
-                };
-                let mut out = 0;
-                if f & MORE != 0 {
-                    out |= flags::MORE;
-                }
-                if f & COMMAND != 0 {
-                    out |= flags::COMMAND;
-                }
-                Ok((size, out))
+            // Other bits are ignored, as libzmq does: our own signature
+            // reads as a 1.0 frame header with flags 7F.
+            Ok((len - 1, if f & MORE != 0 { flags::MORE } else { 0 }))
+        }
+        v => {
+            let f = h[0];
+            let allowed = if v >= Version::V3_0 {
+                MORE | LONG | COMMAND
+            } else {
+                MORE | LONG
+            };
+            if f & !allowed != 0 {
+                return Err(ProtocolError::Frame("reserved flag bits"));
             }
+            if f & COMMAND != 0 && f & MORE != 0 {
+                return Err(ProtocolError::Frame("command with MORE"));
+            }
+            let size = if f & LONG != 0 {
+                let s = be64(&h[1..9]);
+                if s > i64::MAX as u64 {
+                    return Err(ProtocolError::Frame("size above 2^63"));
+                }
+                s
+            } else {
+                h[1] as u64
+            };
+            let mut out = 0;
+            if f & MORE != 0 {
+                out |= flags::MORE;
+            }
+            if f & COMMAND != 0 {
+                out |= flags::COMMAND;
+            }
+            Ok((size, out))
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::connection::{Config, Connection, Event};
+use super::connection::{Config, Connection, Event, MAX_UNDELIVERED};
 use super::greeting::Version;
 use super::ProtocolError;
 use crate::msg::Msg;
@@ -660,17 +660,25 @@ fn maxmsgsize_applies() {
 }
 
 #[test]
-fn one_message_per_call_and_backpressure() {
+fn whole_reads_decoded_then_backpressure() {
     let (mut c, now) = greeted(kind::PULL);
     let mut input = ready_cmd(b"PUSH");
     input.extend_from_slice(b"\x00\x01a\x00\x01b");
-    let n = c.handle_input(&input, now).unwrap();
-    assert_eq!(n, input.len() - 3);
-    assert_eq!(c.handle_input(&input[n..], now), Ok(0));
+    assert_eq!(c.handle_input(&input, now), Ok(input.len()));
     assert!(matches!(c.poll_event(), Some(Event::Ready { .. })));
     assert!(matches!(c.poll_event(), Some(Event::Message(m)) if m.data() == b"a"));
-    assert_eq!(c.handle_input(&input[n..], now), Ok(3));
     assert!(matches!(c.poll_event(), Some(Event::Message(m)) if m.data() == b"b"));
+    assert!(c.poll_event().is_none());
+
+    // A caller that does not take its messages stops the decoding.
+    let burst: Vec<u8> = (0..MAX_UNDELIVERED + 2)
+        .flat_map(|_| *b"\x00\x01c")
+        .collect();
+    let n = c.handle_input(&burst, now).unwrap();
+    assert_eq!(n, MAX_UNDELIVERED * 3);
+    assert_eq!(c.handle_input(&burst[n..], now), Ok(0));
+    assert!(matches!(c.poll_event(), Some(Event::Message(m)) if m.data() == b"c"));
+    assert_eq!(c.handle_input(&burst[n..], now), Ok(3));
 }
 
 // ---- Damage in flight and bounded randomized input ----
