@@ -28,10 +28,14 @@ check-header:
 test: check-header
 	$(CARGO) test --release $(JOBS)
 
+# The examples with all their parties in one process, then with one
+# process per party.
 demo: build
 	sh examples/run.sh inproc
 	sh examples/run.sh tcp
 	sh examples/run.sh ipc
+	sh examples/run.sh tcp 2proc
+	sh examples/run.sh ipc 2proc
 
 clean:
 	$(CARGO) clean
