@@ -830,16 +830,20 @@ int zmq_timers_execute(void *timers_);
 int zmq_errno(void);
 
 /*
- A static description of `errnum_`: ours for the codes libzmq defines,
- the C library's for the rest.
+ A static description of `errnum_`: ours for the codes libzmq defines
+ (and for EHOSTUNREACH, which libzmq words its own way), the C
+ library's for the rest. The fallback numbers zmq.h gives platforms
+ lacking an errno are never used on Linux; like libzmq, they get the C
+ library's "Unknown error".
  */
 const char *zmq_strerror(int errnum_);
 
 void zmq_version(int *major_, int *minor_, int *patch_);
 
 /*
- Capabilities libzmq reports through `zmq_has`. Today only inproc works,
- so the only one we have is the draft API, when built with it.
+ The capabilities `zmq_has` reports: ipc, and the draft API when built
+ with it. As in libzmq, "tcp" and "inproc", always there, are not names
+ it knows.
  */
 int zmq_has(const char *capability_);
 
@@ -851,7 +855,7 @@ char *zmq_z85_encode(char *dest_, const uint8_t *data_, size_t size_);
 
 /*
  Writes `strlen(string_) * 4 / 5` bytes into `dest_`; the length must
- be a multiple of 5 and every character in the alphabet.
+ be a non-zero multiple of 5 and every character in the alphabet.
  */
 uint8_t *zmq_z85_decode(uint8_t *dest_, const char *string_);
 

@@ -1,7 +1,12 @@
-//! Socket options with libzmq's defaults, and the helpers that read and
-//! write option values the way `zmq_setsockopt`/`zmq_getsockopt` pass them.
+//! Socket options with libzmq 4.3.4's defaults, value checks and sizes, and
+//! the helpers that read and write option values the way
+//! `zmq_setsockopt`/`zmq_getsockopt` pass them.
+//!
+//! `capi-tests/test_option_defaults.c` prints every option of every socket
+//! type; its output on Debian's libzmq is the reference we are compared with.
 
 use crate::error::{Error, Result};
+use crate::socket::kind;
 
 /// Option numbers from zmq.h that the core handles itself.
 pub mod id {
@@ -36,8 +41,17 @@ pub mod id {
     pub const IMMEDIATE: i32 = 39;
     pub const XPUB_VERBOSE: i32 = 40;
     pub const ROUTER_RAW: i32 = 41;
+    pub const IPV4ONLY: i32 = 31;
+    pub const TCP_ACCEPT_FILTER: i32 = 38;
     pub const IPV6: i32 = 42;
     pub const MECHANISM: i32 = 43;
+    pub const PLAIN_SERVER: i32 = 44;
+    pub const PLAIN_USERNAME: i32 = 45;
+    pub const PLAIN_PASSWORD: i32 = 46;
+    pub const CURVE_SERVER: i32 = 47;
+    pub const CURVE_PUBLICKEY: i32 = 48;
+    pub const CURVE_SECRETKEY: i32 = 49;
+    pub const CURVE_SERVERKEY: i32 = 50;
     pub const PROBE_ROUTER: i32 = 51;
     pub const REQ_CORRELATE: i32 = 52;
     pub const REQ_RELAXED: i32 = 53;
@@ -45,8 +59,12 @@ pub mod id {
     pub const ZAP_DOMAIN: i32 = 55;
     pub const ROUTER_HANDOVER: i32 = 56;
     pub const TOS: i32 = 57;
+    pub const IPC_FILTER_PID: i32 = 58;
+    pub const IPC_FILTER_UID: i32 = 59;
+    pub const IPC_FILTER_GID: i32 = 60;
     pub const CONNECT_ROUTING_ID: i32 = 61;
     pub const HANDSHAKE_IVL: i32 = 66;
+    pub const SOCKS_PROXY: i32 = 68;
     pub const XPUB_NODROP: i32 = 69;
     pub const BLOCKY: i32 = 70;
     pub const XPUB_MANUAL: i32 = 71;
@@ -65,7 +83,7 @@ pub mod id {
     pub const BINDTODEVICE: i32 = 92;
 }
 
-/// Per-socket settings, with libzmq 4.3's defaults.
+/// Per-socket settings, with libzmq 4.3.4's defaults.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub socket_type: i32,
@@ -124,7 +142,13 @@ impl Options {
             sndbuf: -1,
             rcvbuf: -1,
             tos: 0,
-            linger: -1,
+            // Subscriptions not yet sent are worth nothing once the
+            // subscriber is gone, so libzmq's SUB and XSUB never linger.
+            linger: if matches!(socket_type, kind::SUB | kind::XSUB) {
+                0
+            } else {
+                -1
+            },
             connect_timeout: 0,
             tcp_maxrt: 0,
             reconnect_ivl: 100,
@@ -156,23 +180,35 @@ impl Options {
         }
     }
 
-    /// Applies a generic option. `Ok(false)` means the option is not a
-    /// generic one (the socket type may know it).
-    pub fn set(&mut self, option: i32, value: &[u8]) -> Result<bool> {
+    /// Applies a generic option. `value` is `None` for a NULL buffer of
+    /// length 0, which libzmq takes as "clear" for some string options and
+    /// refuses for others. `Ok(false)` means the option is not a generic
+    /// one (the socket type may know it).
+    ///
+    /// Settings that would turn on a feature we do not have yet (PLAIN,
+    /// CURVE, SOCKS, accept filters) are checked as libzmq checks them, so
+    /// a malformed value still gives `EINVAL`, and a valid one `ENOTSUP`
+    /// rather than being accepted and then silently ignored.
+    pub fn set(&mut self, option: i32, value: Option<&[u8]>) -> Result<bool> {
         use id::*;
+        let null = value.is_none();
+        let value = value.unwrap_or(&[]);
         match option {
             SNDHWM => self.sndhwm = int_at_least(value, 0)?,
             RCVHWM => self.rcvhwm = int_at_least(value, 0)?,
             AFFINITY => self.affinity = u64_value(value)?,
             ROUTING_ID => {
-                // libzmq: 1 to 255 bytes.
+                // On the wire its length is one byte, and empty means
+                // "let the peer make one up".
                 if value.is_empty() || value.len() > 255 {
                     return Err(Error::Inval);
                 }
                 self.routing_id = value.to_vec();
             }
-            CONNECT_ROUTING_ID => {
-                if value.is_empty() || value.len() > 255 {
+            // It names the peer on our side only (never sent), so libzmq
+            // takes any non-empty value, on the routing socket types.
+            CONNECT_ROUTING_ID if routes_by_id(self.socket_type) => {
+                if value.is_empty() {
                     return Err(Error::Inval);
                 }
                 self.connect_routing_id = Some(value.to_vec());
@@ -188,11 +224,14 @@ impl Options {
             RECONNECT_IVL => self.reconnect_ivl = int_at_least(value, -1)?,
             RECONNECT_IVL_MAX => self.reconnect_ivl_max = int_at_least(value, 0)?,
             BACKLOG => self.backlog = int_at_least(value, 0)?,
-            MAXMSGSIZE => self.maxmsgsize = i64_at_least(value, -1)?,
+            // Any value: libzmq treats every negative one as "no limit".
+            MAXMSGSIZE => self.maxmsgsize = i64_value(value)?,
             MULTICAST_HOPS => self.multicast_hops = int_at_least(value, 1)?,
             RCVTIMEO => self.rcvtimeo = int_at_least(value, -1)?,
             SNDTIMEO => self.sndtimeo = int_at_least(value, -1)?,
             IPV6 => self.ipv6 = bool_value(value)?,
+            // The deprecated inverse of IPV6.
+            IPV4ONLY => self.ipv6 = !bool_value(value)?,
             IMMEDIATE => self.immediate = bool_value(value)?,
             TCP_KEEPALIVE => {
                 let v = int_value(value)?;
@@ -208,16 +247,18 @@ impl Options {
             HANDSHAKE_IVL => self.handshake_ivl = int_at_least(value, 0)?,
             HEARTBEAT_IVL => self.heartbeat_ivl = int_at_least(value, 0)?,
             HEARTBEAT_TTL => {
-                let v = int_value(value)?;
-                // Sent in deciseconds in a 16-bit field.
-                if !(0..=6_553_599).contains(&v) {
+                // Sent in deciseconds in a 16-bit field; libzmq truncates
+                // towards zero first, so -99..=99 all mean 0.
+                let ds = int_value(value)? / 100;
+                if !(0..=i32::from(u16::MAX)).contains(&ds) {
                     return Err(Error::Inval);
                 }
-                self.heartbeat_ttl = v / 100 * 100;
+                self.heartbeat_ttl = ds * 100;
             }
-            HEARTBEAT_TIMEOUT => self.heartbeat_timeout = int_at_least(value, -1)?,
+            // Only the default (-1) means "as HEARTBEAT_IVL".
+            HEARTBEAT_TIMEOUT => self.heartbeat_timeout = int_at_least(value, 0)?,
             ZAP_DOMAIN => {
-                if value.len() > 255 {
+                if value.is_empty() || value.len() > 255 {
                     return Err(Error::Inval);
                 }
                 self.zap_domain = value.to_vec();
@@ -225,19 +266,65 @@ impl Options {
             MULTICAST_MAXTPDU => self.multicast_maxtpdu = int_at_least(value, 1)?,
             USE_FD => self.use_fd = int_at_least(value, -1)?,
             BINDTODEVICE => {
-                if value.len() > 16 {
+                // An interface name, at most IFNAMSIZ (16) bytes; NULL
+                // clears it.
+                if !null && (value.is_empty() || value.len() > 16) {
                     return Err(Error::Inval);
                 }
                 self.bindtodevice = value.to_vec();
             }
-            INVERT_MATCHING => self.invert_matching = bool_value(value)?,
-            STREAM_NOTIFY => self.stream_notify = bool_value(value)?,
+            INVERT_MATCHING => self.invert_matching = int_value(value)? != 0,
+            STREAM_NOTIFY if self.socket_type == kind::STREAM => {
+                self.stream_notify = bool_value(value)?
+            }
+            // Not built yet: only the settings that keep the NULL
+            // mechanism (and no filter, no proxy) are accepted.
+            PLAIN_SERVER | CURVE_SERVER => {
+                if bool_value(value)? {
+                    return Err(Error::NotSup);
+                }
+            }
+            PLAIN_USERNAME | PLAIN_PASSWORD => {
+                if !null {
+                    if value.is_empty() || value.len() > 255 {
+                        return Err(Error::Inval);
+                    }
+                    return Err(Error::NotSup);
+                }
+            }
+            CURVE_PUBLICKEY | CURVE_SECRETKEY | CURVE_SERVERKEY => {
+                curve_key(value)?;
+                return Err(Error::NotSup);
+            }
+            SOCKS_PROXY => {
+                if !null {
+                    if value.is_empty() {
+                        return Err(Error::Inval);
+                    }
+                    return Err(Error::NotSup);
+                }
+            }
+            TCP_ACCEPT_FILTER => {
+                if !null {
+                    accept_filter(value, self.ipv6)?;
+                    return Err(Error::NotSup);
+                }
+            }
+            IPC_FILTER_PID | IPC_FILTER_UID | IPC_FILTER_GID => {
+                if !null {
+                    // A pid_t, uid_t or gid_t: an int's size on Linux.
+                    int_value(value)?;
+                    return Err(Error::NotSup);
+                }
+            }
             _ => return Ok(false),
         }
         Ok(true)
     }
 
-    /// Reads a generic option into `out`; `Ok(None)` when not generic.
+    /// Reads a generic option; `None` when it is not one, or cannot be
+    /// read (libzmq's set-only options: subscriptions, filters, the
+    /// type-specific switches).
     pub fn get(&self, option: i32) -> Option<OptionValue> {
         use id::*;
         Some(match option {
@@ -262,6 +349,7 @@ impl Options {
             RCVTIMEO => OptionValue::Int(self.rcvtimeo),
             SNDTIMEO => OptionValue::Int(self.sndtimeo),
             IPV6 => OptionValue::Int(self.ipv6 as i32),
+            IPV4ONLY => OptionValue::Int(!self.ipv6 as i32),
             IMMEDIATE => OptionValue::Int(self.immediate as i32),
             TCP_KEEPALIVE => OptionValue::Int(self.tcp_keepalive),
             TCP_KEEPALIVE_CNT => OptionValue::Int(self.tcp_keepalive_cnt),
@@ -278,25 +366,171 @@ impl Options {
             LAST_ENDPOINT => OptionValue::Str(self.last_endpoint.as_bytes().to_vec()),
             INVERT_MATCHING => OptionValue::Int(self.invert_matching as i32),
             CONFLATE => OptionValue::Int(self.conflate as i32),
+            // The NULL mechanism, the only one we have yet; the PLAIN and
+            // CURVE settings read as libzmq's defaults.
             MECHANISM => OptionValue::Int(0),
-            THREAD_SAFE => OptionValue::Int(0),
+            PLAIN_SERVER | CURVE_SERVER => OptionValue::Int(0),
+            PLAIN_USERNAME | PLAIN_PASSWORD | SOCKS_PROXY => OptionValue::Str(Vec::new()),
+            CURVE_PUBLICKEY | CURVE_SECRETKEY | CURVE_SERVERKEY => OptionValue::Key([0; 32]),
+            THREAD_SAFE => OptionValue::SocketInt(0),
             _ => return None,
         })
+    }
+}
+
+/// The types that route by peer routing id, and so take
+/// `ZMQ_CONNECT_ROUTING_ID` (REP is a ROUTER inside).
+fn routes_by_id(socket_type: i32) -> bool {
+    matches!(socket_type, kind::ROUTER | kind::REP | kind::STREAM)
+}
+
+/// A CURVE key as libzmq takes it: 32 bytes, or 40 characters of Z85
+/// (41 with the terminating NUL), read up to the first NUL as a C string.
+fn curve_key(value: &[u8]) -> Result<[u8; 32]> {
+    match value.len() {
+        32 => value.try_into().map_err(|_| Error::Inval),
+        40 | 41 => {
+            let text = value.split(|&b| b == 0).next().unwrap_or(&[]);
+            let key = z85::decode(text)?;
+            key.as_slice().try_into().map_err(|_| Error::Inval)
+        }
+        _ => Err(Error::Inval),
+    }
+}
+
+/// Checks a `ZMQ_TCP_ACCEPT_FILTER` value as libzmq does: a numeric
+/// address (IPv6 only on an IPV6 socket, `[...]` allowed), then optionally
+/// `/` and a prefix length read as C's `strtol` reads it.
+fn accept_filter(value: &[u8], ipv6: bool) -> Result<()> {
+    if value.is_empty() || value.len() > 255 || value[0] == 0 {
+        return Err(Error::Inval);
+    }
+    // libzmq reads the buffer as a C string.
+    let value = value.split(|&b| b == 0).next().unwrap_or(&[]);
+    let text = std::str::from_utf8(value).map_err(|_| Error::Inval)?;
+    let (addr, mask) = match text.rfind('/') {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    };
+    let addr = addr
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(addr);
+    let is_v4 = parse_inet_aton(addr).is_some();
+    // None for an IPv4 address; for an IPv6 one, whether it maps an IPv4 one.
+    let v6_mapped = if is_v4 {
+        None
+    } else {
+        // A scope (`%eth0`) may follow a link-local address.
+        let (bare, scope) = match addr.split_once('%') {
+            Some((b, s)) => (b, Some(s)),
+            None => (addr, None),
+        };
+        let v6: std::net::Ipv6Addr = bare.parse().map_err(|_| Error::Inval)?;
+        if scope.is_some_and(str::is_empty) {
+            return Err(Error::Inval);
+        }
+        Some(v6.to_ipv4_mapped().is_some())
+    };
+    // An IPV6 socket reads every address as IPv6 (IPv4 ones mapped); an
+    // IPv4 one takes IPv4 addresses, also written as mapped IPv6 ones.
+    let bits = match (ipv6, v6_mapped) {
+        (true, _) => 128,
+        (false, None) | (false, Some(true)) => 32,
+        (false, Some(false)) => return Err(Error::Inval),
+    };
+    match mask {
+        None | Some("0") => Ok(()),
+        Some(m) => {
+            let n = strtol(m);
+            if n < 1 || n > bits {
+                return Err(Error::Inval);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// An IPv4 address in any form C's `inet_aton` takes (which libzmq's
+/// numeric resolver accepts): one to four numbers, each decimal, octal
+/// (leading 0) or hex (0x), the last filling the remaining bytes.
+fn parse_inet_aton(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut nums = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or(p.strip_prefix("0X")) {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() && radix != 16 {
+            return None;
+        }
+        let n = if digits.is_empty() {
+            0
+        } else {
+            u32::from_str_radix(digits, radix).ok()?
+        };
+        nums.push(n);
+    }
+    let (last, head) = nums.split_last()?;
+    if head.iter().any(|&n| n > 255) {
+        return None;
+    }
+    let rest_bits = 8 * (4 - head.len() as u32);
+    if rest_bits < 32 && u64::from(*last) >= 1u64 << rest_bits {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for (i, &n) in head.iter().enumerate() {
+        v |= n << (24 - 8 * i as u32);
+    }
+    Some(v | last)
+}
+
+/// C's `strtol` in base 10: leading white space, a sign, then as many
+/// digits as there are (none gives 0), saturating.
+fn strtol(s: &str) -> i64 {
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if neg {
+        -n
+    } else {
+        n
     }
 }
 
 /// An option's value, before it is written into the caller's buffer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OptionValue {
+    /// An `int` option: the buffer must be exactly an `int`.
     Int(i32),
+    /// An `int` the socket itself answers (`ZMQ_RCVMORE`, `ZMQ_EVENTS`,
+    /// `ZMQ_FD`, `ZMQ_THREAD_SAFE`): libzmq takes any buffer at least an
+    /// `int` long for these, and reports an `int`'s size.
+    SocketInt(i32),
     I64(i64),
     U64(u64),
-    /// Raw bytes, written as they are.
+    /// Raw bytes, written as they are, into a buffer at least as long.
     Bytes(Vec<u8>),
     /// A string, written with its terminating NUL (and counted with it).
     Str(Vec<u8>),
-    /// A descriptor (`ZMQ_FD`), an `int` on Linux.
-    Fd(i32),
+    /// A CURVE key: 32 bytes into a 32-byte buffer, or 40 characters of
+    /// Z85 and a NUL into a 41-byte one.
+    Key([u8; 32]),
 }
 
 impl OptionValue {
@@ -305,24 +539,10 @@ impl OptionValue {
     pub fn write_to(&self, out: &mut [u8]) -> Result<usize> {
         match self {
             OptionValue::Int(v) => put(out, &v.to_ne_bytes()),
-            // libzmq takes any buffer at least as large as a descriptor.
-            OptionValue::Fd(v) => {
-                let b = v.to_ne_bytes();
-                if out.len() < b.len() {
-                    return Err(Error::Inval);
-                }
-                out[..b.len()].copy_from_slice(&b);
-                Ok(b.len())
-            }
+            OptionValue::SocketInt(v) => put_prefix(out, &v.to_ne_bytes()),
             OptionValue::I64(v) => put(out, &v.to_ne_bytes()),
             OptionValue::U64(v) => put(out, &v.to_ne_bytes()),
-            OptionValue::Bytes(b) => {
-                if out.len() < b.len() {
-                    return Err(Error::Inval);
-                }
-                out[..b.len()].copy_from_slice(b);
-                Ok(b.len())
-            }
+            OptionValue::Bytes(b) => put_prefix(out, b),
             OptionValue::Str(b) => {
                 if out.len() < b.len() + 1 {
                     return Err(Error::Inval);
@@ -331,15 +551,35 @@ impl OptionValue {
                 out[b.len()] = 0;
                 Ok(b.len() + 1)
             }
+            OptionValue::Key(k) => match out.len() {
+                32 => put(out, k),
+                41 => {
+                    let text = z85::encode(k)?;
+                    out[..40].copy_from_slice(&text);
+                    out[40] = 0;
+                    Ok(41)
+                }
+                _ => Err(Error::Inval),
+            },
         }
     }
 }
 
+/// Exactly `bytes.len()` bytes.
 fn put(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
     if out.len() != bytes.len() {
         return Err(Error::Inval);
     }
     out.copy_from_slice(bytes);
+    Ok(bytes.len())
+}
+
+/// At least `bytes.len()` bytes; the rest of the buffer is left alone.
+fn put_prefix(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
+    if out.len() < bytes.len() {
+        return Err(Error::Inval);
+    }
+    out[..bytes.len()].copy_from_slice(bytes);
     Ok(bytes.len())
 }
 
@@ -356,6 +596,7 @@ pub fn int_at_least(value: &[u8], min: i32) -> Result<i32> {
     Ok(v)
 }
 
+/// A generic on/off option: libzmq takes exactly 0 or 1.
 pub fn bool_value(value: &[u8]) -> Result<bool> {
     let v = int_value(value)?;
     match v {
@@ -365,16 +606,172 @@ pub fn bool_value(value: &[u8]) -> Result<bool> {
     }
 }
 
-fn i64_at_least(value: &[u8], min: i64) -> Result<i64> {
+/// A socket type's own switch (`ZMQ_ROUTER_MANDATORY`, `ZMQ_XPUB_VERBOSE`,
+/// ...): libzmq takes any non-negative int, and any non-zero one is on.
+pub fn flag_value(value: &[u8]) -> Result<bool> {
+    Ok(int_at_least(value, 0)? != 0)
+}
+
+fn i64_value(value: &[u8]) -> Result<i64> {
     let arr: [u8; 8] = value.try_into().map_err(|_| Error::Inval)?;
-    let v = i64::from_ne_bytes(arr);
-    if v < min {
-        return Err(Error::Inval);
-    }
-    Ok(v)
+    Ok(i64::from_ne_bytes(arr))
 }
 
 fn u64_value(value: &[u8]) -> Result<u64> {
     let arr: [u8; 8] = value.try_into().map_err(|_| Error::Inval)?;
     Ok(u64::from_ne_bytes(arr))
+}
+
+/// Z85 (ZeroMQ RFC 32), the text form of CURVE keys; also behind
+/// `zmq_z85_encode`/`zmq_z85_decode`.
+pub mod z85 {
+    use crate::error::{Error, Result};
+
+    const ALPHABET: &[u8; 85] =
+        b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+    fn digit(c: u8) -> Option<u32> {
+        ALPHABET.iter().position(|&z| z == c).map(|p| p as u32)
+    }
+
+    /// Five characters for every four bytes; the length must be a
+    /// multiple of 4.
+    pub fn encode(data: &[u8]) -> Result<Vec<u8>> {
+        if !data.len().is_multiple_of(4) {
+            return Err(Error::Inval);
+        }
+        let mut out = Vec::with_capacity(data.len() / 4 * 5);
+        for chunk in data.chunks_exact(4) {
+            let mut v = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            let mut group = [0u8; 5];
+            for slot in group.iter_mut().rev() {
+                *slot = ALPHABET[(v % 85) as usize];
+                v /= 85;
+            }
+            out.extend_from_slice(&group);
+        }
+        Ok(out)
+    }
+
+    /// Four bytes for every five characters. As libzmq, refuses text
+    /// shorter than one group, a length not a multiple of 5, characters
+    /// outside the alphabet, and groups above 2^32 - 1.
+    pub fn decode(text: &[u8]) -> Result<Vec<u8>> {
+        if text.len() < 5 || !text.len().is_multiple_of(5) {
+            return Err(Error::Inval);
+        }
+        let mut out = Vec::with_capacity(text.len() / 5 * 4);
+        for chunk in text.chunks_exact(5) {
+            let mut v: u32 = 0;
+            for &c in chunk {
+                let d = digit(c).ok_or(Error::Inval)?;
+                v = v
+                    .checked_mul(85)
+                    .and_then(|v| v.checked_add(d))
+                    .ok_or(Error::Inval)?;
+            }
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_filters_as_libzmq_reads_them() {
+        for ok in [
+            "10.0.0.0/8",
+            "10",
+            "127.1",
+            "0x7f.0.0.1",
+            "010.0.0.1",
+            "10.0.0.1/ 8",
+        ] {
+            assert!(accept_filter(ok.as_bytes(), false).is_ok(), "{ok}");
+        }
+        for ok in ["10.0.0.1/+8", "10.0.0.0/0", "[10.0.0.1]", "::ffff:10.0.0.1"] {
+            assert!(accept_filter(ok.as_bytes(), false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "not an address",
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0.1/x",
+        ] {
+            assert_eq!(
+                accept_filter(bad.as_bytes(), false),
+                Err(Error::Inval),
+                "{bad}"
+            );
+        }
+        for bad in [
+            "10.0.0.1/00",
+            "::1",
+            " 10.0.0.1",
+            "10.0.0.1 ",
+            "10.0.0.256",
+            "*",
+        ] {
+            assert_eq!(
+                accept_filter(bad.as_bytes(), false),
+                Err(Error::Inval),
+                "{bad}"
+            );
+        }
+        for ok in [
+            "::1",
+            "[::1]",
+            "::1/128",
+            "::1/0",
+            "fe80::1%lo",
+            "::1/64x",
+            "10.0.0.1/33",
+        ] {
+            assert!(accept_filter(ok.as_bytes(), true).is_ok(), "{ok}");
+        }
+        assert_eq!(accept_filter(b"::1/129", true), Err(Error::Inval));
+    }
+
+    #[test]
+    fn curve_keys_binary_or_z85() {
+        let text = b"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+        let key = curve_key(text).unwrap();
+        assert_eq!(z85::encode(&key).unwrap(), text.to_vec());
+        let mut with_nul = text.to_vec();
+        with_nul.push(0);
+        assert_eq!(curve_key(&with_nul).unwrap(), key);
+        assert_eq!(curve_key(&key).unwrap(), key);
+        assert_eq!(curve_key(&text[..39]), Err(Error::Inval));
+        assert_eq!(curve_key(&[b'~'; 40]), Err(Error::Inval));
+        assert_eq!(curve_key(&[b'0'; 41]), Err(Error::Inval));
+    }
+
+    #[test]
+    fn heartbeat_ttl_in_whole_deciseconds() {
+        let mut o = Options::new(kind::DEALER);
+        for (set, got) in [(1234, 1200), (-99, 0), (6_553_599, 6_553_500)] {
+            o.set(id::HEARTBEAT_TTL, Some(&i32::to_ne_bytes(set)))
+                .unwrap();
+            assert_eq!(o.get(id::HEARTBEAT_TTL), Some(OptionValue::Int(got)));
+        }
+        assert_eq!(
+            o.set(id::HEARTBEAT_TTL, Some(&i32::to_ne_bytes(6_553_600))),
+            Err(Error::Inval)
+        );
+    }
+
+    #[test]
+    fn socket_ints_take_larger_buffers() {
+        let mut buf = [0xAAu8; 8];
+        assert_eq!(OptionValue::SocketInt(7).write_to(&mut buf), Ok(4));
+        assert_eq!(OptionValue::Int(7).write_to(&mut buf), Err(Error::Inval));
+        assert_eq!(
+            OptionValue::SocketInt(7).write_to(&mut buf[..2]),
+            Err(Error::Inval)
+        );
+    }
 }

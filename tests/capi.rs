@@ -170,19 +170,24 @@ macro_rules! capi_tests {
             }
         )*
 
-        /// A new program must be listed above, or it would never run.
+        /// A new program must be listed above (or in `OWN_TESTS`), or it
+        /// would never run.
         #[test]
         fn every_program_is_listed() {
             let listed = [$(stringify!($name)),*];
             for p in all_programs() {
                 assert!(
-                    listed.contains(&p.as_str()),
+                    listed.contains(&p.as_str()) || OWN_TESTS.contains(&p.as_str()),
                     "capi-tests/{p}.c is not listed in tests/capi.rs"
                 );
             }
         }
     };
 }
+
+/// Programs whose output is compared with a reference by a test of their
+/// own (below) rather than just run.
+const OWN_TESTS: &[&str] = &["test_option_defaults"];
 
 capi_tests!(
     test_connect_before_bind,
@@ -238,4 +243,255 @@ fn drop_in_debian_header() {
         failures.len()
     );
     assert!(failures.is_empty(), "drop-in failures: {failures:?}");
+}
+
+/// `capi-tests/test_option_defaults.c` prints, one fact per line, every
+/// option's default for every socket type, which settings each type takes
+/// and which it refuses (with the errno), context options, and the utilities.
+/// Its output on Debian's libzmq 4.3.4 is checked in as the reference,
+/// `capi-tests/expected/option_defaults.txt`; ours must print the same lines,
+/// except those `capi-tests/expected/option_defaults.allowed` explains.
+#[test]
+fn option_defaults_match_libzmq() {
+    let expected_path = repo_root().join("capi-tests/expected/option_defaults.txt");
+    let mut expected = fs::read_to_string(&expected_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+    if cfg!(feature = "draft") {
+        // The reference is a stable build; ours then says it has the draft API.
+        expected = expected.replace("zmq_has(\"draft\") = 0", "zmq_has(\"draft\") = 1");
+    }
+    let allowed_path = repo_root().join("capi-tests/expected/option_defaults.allowed");
+    let allowed = Allowances::load(&allowed_path);
+
+    let name = "test_option_defaults";
+    let bin = compile(name, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
+    let lib = resolved_libzmq(&bin, None);
+    assert!(
+        lib.contains(our_lib_dir().to_str().unwrap()),
+        "{name} would load the wrong libzmq: {lib}"
+    );
+    let ours = run(&bin, None).unwrap_or_else(|e| panic!("{name} against ferrozmq failed:\n{e}"));
+
+    let expected: Vec<&str> = expected.lines().collect();
+    let ours: Vec<&str> = ours.lines().collect();
+    let (same, only_ref, only_ours) = line_diff(&expected, &ours);
+    let mut unexplained = Vec::new();
+    let mut used = vec![false; allowed.entries.len()];
+    for (side, lines) in [(Side::Ref, &only_ref), (Side::Ours, &only_ours)] {
+        for line in lines.iter() {
+            match allowed.find(side, line) {
+                Some(i) => used[i] = true,
+                None => unexplained.push(format!("{} {line}", side.marker())),
+            }
+        }
+    }
+    println!(
+        "option defaults: {} reference lines, {same} printed the same by ours; allowed \
+         differences: {} reference lines, {} lines of ours",
+        expected.len(),
+        only_ref.len(),
+        only_ours.len()
+    );
+    let stale: Vec<String> = allowed
+        .entries
+        .iter()
+        .zip(&used)
+        .filter(|(_, &u)| !u)
+        .map(|(e, _)| format!("{} {} (line {})", e.side.marker(), e.pattern, e.line))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "lines differing from libzmq's (< reference only, > ours only), not in {}:\n{}",
+        allowed_path.display(),
+        unexplained.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "allowances in {} that no longer match a difference (remove them):\n{}",
+        allowed_path.display(),
+        stale.join("\n")
+    );
+}
+
+/// The reference must be what Debian's libzmq prints with the program as it
+/// is now: a change to the program comes with its new expected output.
+#[test]
+fn option_defaults_reference_is_current() {
+    if !Path::new("/usr/include/zmq.h").exists() {
+        println!("skipped: /usr/include/zmq.h missing (apt-get install libzmq3-dev)");
+        return;
+    }
+    let name = "test_option_defaults";
+    let bin = compile(name, &Flavor::Debian).unwrap_or_else(|e| panic!("{e}"));
+    let lib = resolved_libzmq(&bin, None);
+    assert!(
+        !lib.contains(our_lib_dir().to_str().unwrap()),
+        "{name} should load Debian's libzmq here: {lib}"
+    );
+    let out = run(&bin, None).unwrap_or_else(|e| panic!("{name} against Debian's libzmq: {e}"));
+    let path = repo_root().join("capi-tests/expected/option_defaults.txt");
+    let expected = fs::read_to_string(&path).unwrap_or_default();
+    if out != expected {
+        let (_, only_ref, only_new) = line_diff(
+            &expected.lines().collect::<Vec<_>>(),
+            &out.lines().collect::<Vec<_>>(),
+        );
+        panic!(
+            "{} is not what Debian's libzmq prints now; regenerate it:\n  cc \
+             capi-tests/{name}.c -lzmq -o /tmp/{name} && /tmp/{name} > {}\n\
+             checked in only:\n{}\nprinted only:\n{}",
+            path.display(),
+            path.display(),
+            only_ref.join("\n"),
+            only_new.join("\n")
+        );
+    }
+}
+
+/// Which output a differing line comes from.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Side {
+    /// The reference (Debian's libzmq) only.
+    Ref,
+    /// Ours only.
+    Ours,
+}
+
+impl Side {
+    fn marker(self) -> &'static str {
+        match self {
+            Side::Ref => "<",
+            Side::Ours => ">",
+        }
+    }
+}
+
+struct Allowance {
+    side: Side,
+    pattern: String,
+    /// Its line in the file, for messages.
+    line: usize,
+}
+
+/// The allowed differences: `ref: <pattern>` and `ours: <pattern>` lines,
+/// each under the `#` comment that gives its reason.
+struct Allowances {
+    entries: Vec<Allowance>,
+}
+
+impl Allowances {
+    fn load(path: &Path) -> Allowances {
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut entries = Vec::new();
+        let mut reason = false;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim_end();
+            if line.is_empty() {
+                reason = false;
+            } else if line.starts_with('#') {
+                reason = true;
+            } else {
+                let (side, pattern) = if let Some(p) = line.strip_prefix("ref: ") {
+                    (Side::Ref, p)
+                } else if let Some(p) = line.strip_prefix("ours: ") {
+                    (Side::Ours, p)
+                } else {
+                    panic!("{}:{}: expected `ref: ` or `ours: `", path.display(), i + 1);
+                };
+                assert!(
+                    reason,
+                    "{}:{}: an allowance needs a `#` reason above it",
+                    path.display(),
+                    i + 1
+                );
+                entries.push(Allowance {
+                    side,
+                    pattern: pattern.to_string(),
+                    line: i + 1,
+                });
+            }
+        }
+        Allowances { entries }
+    }
+
+    fn find(&self, side: Side, line: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.side == side && glob_match(e.pattern.as_bytes(), line.as_bytes()))
+    }
+}
+
+/// `*` matches any run of bytes; everything else matches itself, and the
+/// pattern must cover the whole line.
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+/// A line diff (longest common subsequence): how many lines both have in
+/// the same order, then the lines only `a` has and those only `b` has.
+fn line_diff<'a>(a: &[&'a str], b: &[&'a str]) -> (usize, Vec<&'a str>, Vec<&'a str>) {
+    let n = a.len();
+    let m = b.len();
+    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![0u32; (n + 1) * (m + 1)];
+    let at = |i: usize, j: usize| i * (m + 1) + j;
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[at(i, j)] = if a[i] == b[j] {
+                lcs[at(i + 1, j + 1)] + 1
+            } else {
+                lcs[at(i + 1, j)].max(lcs[at(i, j + 1)])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
+    while i < n && j < m {
+        if a[i] == b[j] {
+            i += 1;
+            j += 1;
+        } else if lcs[at(i + 1, j)] >= lcs[at(i, j + 1)] {
+            only_a.push(a[i]);
+            i += 1;
+        } else {
+            only_b.push(b[j]);
+            j += 1;
+        }
+    }
+    only_a.extend_from_slice(&a[i..]);
+    only_b.extend_from_slice(&b[j..]);
+    (lcs[0] as usize, only_a, only_b)
+}
+
+#[test]
+fn glob_and_diff_helpers() {
+    assert!(glob_match(
+        b"* set ZMQ_PLAIN_*(*) -> ok",
+        b"PUB set ZMQ_PLAIN_SERVER(1) -> ok"
+    ));
+    assert!(!glob_match(
+        b"* set ZMQ_PLAIN_*(*) -> ok",
+        b"PUB set ZMQ_PLAIN_SERVER(1) -> okay"
+    ));
+    assert!(glob_match(b"zmq_has(\"pgm\") = 1", b"zmq_has(\"pgm\") = 1"));
+    assert!(glob_match(b"*", b""));
+    let (same, a, b) = line_diff(&["x", "y", "z"], &["x", "q", "z", "w"]);
+    assert_eq!((same, a, b), (2, vec!["y"], vec!["q", "w"]));
 }

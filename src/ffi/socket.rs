@@ -46,9 +46,15 @@ pub extern "C" fn zmq_setsockopt(
 ) -> c_int {
     guard(-1, || {
         let s = socket(s_)?;
-        // SAFETY: readable for optvallen_ bytes by the caller's contract.
-        let value = unsafe { caller_bytes(optval_, optvallen_) }?;
-        s.set_option(option_, value)?;
+        // libzmq tells NULL from an empty buffer: for some string options
+        // NULL clears the value where "" is refused.
+        let value = if optval_.is_null() && optvallen_ == 0 {
+            None
+        } else {
+            // SAFETY: readable for optvallen_ bytes by the caller's contract.
+            Some(unsafe { caller_bytes(optval_, optvallen_) }?)
+        };
+        s.set_option_or_clear(option_, value)?;
         Ok(0)
     })
 }

@@ -9,14 +9,18 @@ use std::time::{Duration, Instant};
 use super::constants::*;
 use super::{get_errno, guard, set_errno};
 use crate::error::{Error, Result};
+use crate::options::z85;
 
 #[no_mangle]
 pub extern "C" fn zmq_errno() -> c_int {
     get_errno()
 }
 
-/// A static description of `errnum_`: ours for the codes libzmq defines,
-/// the C library's for the rest.
+/// A static description of `errnum_`: ours for the codes libzmq defines
+/// (and for EHOSTUNREACH, which libzmq words its own way), the C
+/// library's for the rest. The fallback numbers zmq.h gives platforms
+/// lacking an errno are never used on Linux; like libzmq, they get the C
+/// library's "Unknown error".
 #[no_mangle]
 pub extern "C" fn zmq_strerror(errnum_: c_int) -> *const c_char {
     let ours: Option<&'static CStr> = match errnum_ {
@@ -24,26 +28,7 @@ pub extern "C" fn zmq_strerror(errnum_: c_int) -> *const c_char {
         ENOCOMPATPROTO => Some(c"The protocol is not compatible with the socket type"),
         ETERM => Some(c"Context was terminated"),
         EMTHREAD => Some(c"No I/O thread is available"),
-        // Fallback codes zmq.h defines for platforms that lack them; Linux
-        // has them all, but a caller may still pass the numbers.
-        n if n == ZMQ_HAUSNUMERO + 1 => Some(c"Not supported"),
-        n if n == ZMQ_HAUSNUMERO + 2 => Some(c"Protocol not supported"),
-        n if n == ZMQ_HAUSNUMERO + 3 => Some(c"No buffer space available"),
-        n if n == ZMQ_HAUSNUMERO + 4 => Some(c"Network is down"),
-        n if n == ZMQ_HAUSNUMERO + 5 => Some(c"Address in use"),
-        n if n == ZMQ_HAUSNUMERO + 6 => Some(c"Address not available"),
-        n if n == ZMQ_HAUSNUMERO + 7 => Some(c"Connection refused"),
-        n if n == ZMQ_HAUSNUMERO + 8 => Some(c"Operation in progress"),
-        n if n == ZMQ_HAUSNUMERO + 9 => Some(c"Not a socket"),
-        n if n == ZMQ_HAUSNUMERO + 10 => Some(c"Message too long"),
-        n if n == ZMQ_HAUSNUMERO + 11 => Some(c"Address family not supported"),
-        n if n == ZMQ_HAUSNUMERO + 12 => Some(c"Network is unreachable"),
-        n if n == ZMQ_HAUSNUMERO + 13 => Some(c"Connection aborted"),
-        n if n == ZMQ_HAUSNUMERO + 14 => Some(c"Connection reset"),
-        n if n == ZMQ_HAUSNUMERO + 15 => Some(c"Not connected"),
-        n if n == ZMQ_HAUSNUMERO + 16 => Some(c"Timed out"),
-        n if n == ZMQ_HAUSNUMERO + 17 => Some(c"Host unreachable"),
-        n if n == ZMQ_HAUSNUMERO + 18 => Some(c"Network reset"),
+        libc::EHOSTUNREACH => Some(c"Host unreachable"),
         _ => None,
     };
     match ours {
@@ -67,8 +52,9 @@ pub extern "C" fn zmq_version(major_: *mut c_int, minor_: *mut c_int, patch_: *m
     }
 }
 
-/// Capabilities libzmq reports through `zmq_has`. Today only inproc works,
-/// so the only one we have is the draft API, when built with it.
+/// The capabilities `zmq_has` reports: ipc, and the draft API when built
+/// with it. As in libzmq, "tcp" and "inproc", always there, are not names
+/// it knows.
 #[no_mangle]
 pub extern "C" fn zmq_has(capability_: *const c_char) -> c_int {
     guard(0, || {
@@ -82,14 +68,6 @@ pub extern "C" fn zmq_has(capability_: *const c_char) -> c_int {
             _ => 0,
         })
     })
-}
-
-// ZeroMQ RFC 32's alphabet.
-const Z85: &[u8; 85] =
-    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-
-fn z85_value(c: u8) -> Option<u32> {
-    Z85.iter().position(|&z| z == c).map(|p| p as u32)
 }
 
 /// Writes `size_ * 5 / 4` characters and a NUL into `dest_`; `size_` must
@@ -113,22 +91,18 @@ pub extern "C" fn zmq_z85_encode(
             // SAFETY: non-NULL and readable for size_ bytes.
             unsafe { std::slice::from_raw_parts(data_, size_) }
         };
-        // SAFETY: the caller provides size_ * 5 / 4 + 1 bytes at dest_.
-        let out = unsafe { std::slice::from_raw_parts_mut(dest_ as *mut u8, size_ / 4 * 5 + 1) };
-        for (chunk, o) in data.chunks_exact(4).zip(out.chunks_exact_mut(5)) {
-            let mut v = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            for slot in o.iter_mut().rev() {
-                *slot = Z85[(v % 85) as usize];
-                v /= 85;
-            }
-        }
-        out[size_ / 4 * 5] = 0;
+        let text = z85::encode(data)?;
+        // SAFETY: the caller provides size_ * 5 / 4 + 1 bytes at dest_,
+        // which is text.len() + 1.
+        let out = unsafe { std::slice::from_raw_parts_mut(dest_ as *mut u8, text.len() + 1) };
+        out[..text.len()].copy_from_slice(&text);
+        out[text.len()] = 0;
         Ok(dest_)
     })
 }
 
 /// Writes `strlen(string_) * 4 / 5` bytes into `dest_`; the length must
-/// be a multiple of 5 and every character in the alphabet.
+/// be a non-zero multiple of 5 and every character in the alphabet.
 #[no_mangle]
 pub extern "C" fn zmq_z85_decode(dest_: *mut u8, string_: *const c_char) -> *mut u8 {
     guard(ptr::null_mut(), || {
@@ -137,22 +111,11 @@ pub extern "C" fn zmq_z85_decode(dest_: *mut u8, string_: *const c_char) -> *mut
         }
         // SAFETY: non-NULL and NUL-terminated by the caller's contract.
         let s = unsafe { CStr::from_ptr(string_) }.to_bytes();
-        if !s.len().is_multiple_of(5) {
-            return Err(Error::Inval);
-        }
-        // SAFETY: the caller provides strlen * 4 / 5 bytes at dest_.
-        let out = unsafe { std::slice::from_raw_parts_mut(dest_, s.len() / 5 * 4) };
-        for (chunk, o) in s.chunks_exact(5).zip(out.chunks_exact_mut(4)) {
-            let mut v: u32 = 0;
-            for &c in chunk {
-                let d = z85_value(c).ok_or(Error::Inval)?;
-                v = v
-                    .checked_mul(85)
-                    .and_then(|v| v.checked_add(d))
-                    .ok_or(Error::Inval)?;
-            }
-            o.copy_from_slice(&v.to_be_bytes());
-        }
+        let bytes = z85::decode(s)?;
+        // SAFETY: the caller provides strlen * 4 / 5 bytes at dest_, which
+        // is bytes.len().
+        let out = unsafe { std::slice::from_raw_parts_mut(dest_, bytes.len()) };
+        out.copy_from_slice(&bytes);
         Ok(dest_)
     })
 }

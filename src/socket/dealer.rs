@@ -7,7 +7,7 @@ use super::lb::LoadBalancer;
 use super::{Pattern, Pipes};
 use crate::error::Result;
 use crate::msg::Msg;
-use crate::options::{bool_value, id, OptionValue, Options};
+use crate::options::{flag_value, id, Options};
 use crate::pipe::PipeId;
 
 #[derive(Default)]
@@ -51,12 +51,9 @@ impl Pattern for Dealer {
     }
     fn set_option(&mut self, opt: i32, value: &[u8], _pipes: &mut Pipes) -> Result<bool> {
         if opt == id::PROBE_ROUTER {
-            self.probe_router = bool_value(value)?;
+            self.probe_router = flag_value(value)?;
             return Ok(true);
         }
         Ok(false)
-    }
-    fn get_option(&self, opt: i32) -> Option<OptionValue> {
-        (opt == id::PROBE_ROUTER).then_some(OptionValue::Int(self.probe_router as i32))
     }
 }

@@ -82,12 +82,10 @@ pub(crate) trait Pattern: Send {
     fn recv(&mut self, pipes: &mut Pipes, opts: &Options) -> Result<Msg>;
     fn has_in(&mut self, pipes: &mut Pipes, opts: &Options) -> bool;
     fn has_out(&mut self, pipes: &mut Pipes, opts: &Options) -> bool;
-    /// A type-specific option. `Ok(false)` means "not mine".
+    /// A type-specific option. `Ok(false)` means "not mine". libzmq's
+    /// type-specific options are all set-only, so there is no getter.
     fn set_option(&mut self, _opt: i32, _value: &[u8], _pipes: &mut Pipes) -> Result<bool> {
         Ok(false)
-    }
-    fn get_option(&self, _opt: i32) -> Option<OptionValue> {
-        None
     }
     /// The pipe's connection was re-established (resend subscriptions).
     fn hiccup(&mut self, _id: PipeId, _pipes: &mut Pipes) {}
@@ -356,13 +354,20 @@ impl Socket {
     }
 
     pub fn set_option(&self, option: i32, value: &[u8]) -> Result<()> {
+        self.set_option_or_clear(option, Some(value))
+    }
+
+    /// As `set_option`; `None` stands for C's NULL buffer of length 0,
+    /// which some string options take as "clear".
+    pub fn set_option_or_clear(&self, option: i32, value: Option<&[u8]>) -> Result<()> {
         self.check_open()?;
         if self.ctx.is_terminating() {
             return Err(Error::Term);
         }
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
-        if inner.pattern.set_option(option, value, &mut inner.pipes)? {
+        let bytes = value.unwrap_or(&[]);
+        if inner.pattern.set_option(option, bytes, &mut inner.pipes)? {
             return Ok(());
         }
         if inner.options.set(option, value)? {
@@ -374,16 +379,13 @@ impl Socket {
     pub fn get_option(&self, option: i32, out: &mut [u8]) -> Result<usize> {
         self.check_open()?;
         let value = match option {
-            id::EVENTS => OptionValue::Int(self.events()? as i32),
-            id::FD => OptionValue::Fd(self.fd()),
+            id::EVENTS => OptionValue::SocketInt(self.events()? as i32),
+            id::FD => OptionValue::SocketInt(self.fd()),
             _ => {
                 let inner = self.inner.lock();
                 match option {
-                    id::RCVMORE => OptionValue::Int(inner.rcvmore as i32),
-                    _ => match inner.pattern.get_option(option) {
-                        Some(v) => v,
-                        None => inner.options.get(option).ok_or(Error::Inval)?,
-                    },
+                    id::RCVMORE => OptionValue::SocketInt(inner.rcvmore as i32),
+                    _ => inner.options.get(option).ok_or(Error::Inval)?,
                 }
             }
         };

@@ -6,7 +6,7 @@ use super::router::Router;
 use super::{Pattern, Pipes};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::{OptionValue, Options};
+use crate::options::Options;
 use crate::pipe::PipeId;
 
 pub struct Rep {
@@ -82,8 +82,5 @@ impl Pattern for Rep {
     }
     fn set_option(&mut self, opt: i32, value: &[u8], pipes: &mut Pipes) -> Result<bool> {
         self.router.set_option(opt, value, pipes)
-    }
-    fn get_option(&self, opt: i32) -> Option<OptionValue> {
-        self.router.get_option(opt)
     }
 }

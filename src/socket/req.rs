@@ -7,7 +7,7 @@ use super::dealer::Dealer;
 use super::{Pattern, Pipes};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::{bool_value, id, OptionValue, Options};
+use crate::options::{flag_value, id, Options};
 use crate::pipe::PipeId;
 
 pub struct Req {
@@ -143,18 +143,10 @@ impl Pattern for Req {
 
     fn set_option(&mut self, opt: i32, value: &[u8], pipes: &mut Pipes) -> Result<bool> {
         match opt {
-            id::REQ_CORRELATE => self.correlate = bool_value(value)?,
-            id::REQ_RELAXED => self.relaxed = bool_value(value)?,
+            id::REQ_CORRELATE => self.correlate = flag_value(value)?,
+            id::REQ_RELAXED => self.relaxed = flag_value(value)?,
             _ => return self.dealer.set_option(opt, value, pipes),
         }
         Ok(true)
-    }
-
-    fn get_option(&self, opt: i32) -> Option<OptionValue> {
-        match opt {
-            id::REQ_CORRELATE => Some(OptionValue::Int(self.correlate as i32)),
-            id::REQ_RELAXED => Some(OptionValue::Int(self.relaxed as i32)),
-            _ => self.dealer.get_option(opt),
-        }
     }
 }

@@ -9,7 +9,7 @@ use super::fq::FairQueue;
 use super::{Pattern, Pipes};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::{bool_value, id, OptionValue, Options};
+use crate::options::{flag_value, id, Options};
 use crate::pipe::{PipeId, PipeMap};
 
 #[derive(Default)]
@@ -190,23 +190,12 @@ impl Pattern for Router {
 
     fn set_option(&mut self, opt: i32, value: &[u8], _pipes: &mut Pipes) -> Result<bool> {
         match opt {
-            id::ROUTER_MANDATORY => self.mandatory = bool_value(value)?,
-            id::ROUTER_HANDOVER => self.handover = bool_value(value)?,
-            id::PROBE_ROUTER => self.probe = bool_value(value)?,
-            id::ROUTER_RAW => self.raw = bool_value(value)?,
+            id::ROUTER_MANDATORY => self.mandatory = flag_value(value)?,
+            id::ROUTER_HANDOVER => self.handover = flag_value(value)?,
+            id::PROBE_ROUTER => self.probe = flag_value(value)?,
+            id::ROUTER_RAW => self.raw = flag_value(value)?,
             _ => return Ok(false),
         }
         Ok(true)
-    }
-
-    fn get_option(&self, opt: i32) -> Option<OptionValue> {
-        let v = match opt {
-            id::ROUTER_MANDATORY => self.mandatory,
-            id::ROUTER_HANDOVER => self.handover,
-            id::PROBE_ROUTER => self.probe,
-            id::ROUTER_RAW => self.raw,
-            _ => return None,
-        };
-        Some(OptionValue::Int(v as i32))
     }
 }

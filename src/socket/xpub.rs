@@ -9,7 +9,7 @@ use super::trie::MultiTrie;
 use super::{Pattern, Pipes};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
-use crate::options::{bool_value, id, int_value, OptionValue, Options};
+use crate::options::{flag_value, id, Options};
 use crate::pipe::PipeId;
 
 pub struct XPub {
@@ -179,14 +179,14 @@ impl Pattern for XPub {
 
     fn set_option(&mut self, opt: i32, value: &[u8], pipes: &mut Pipes) -> Result<bool> {
         match opt {
-            id::XPUB_VERBOSE => self.verbose_subs = bool_value(value)?,
+            id::XPUB_VERBOSE => self.verbose_subs = flag_value(value)?,
             id::XPUB_VERBOSER => {
-                let v = bool_value(value)?;
+                let v = flag_value(value)?;
                 self.verbose_subs = v;
                 self.verbose_unsubs = v;
             }
-            id::XPUB_MANUAL => self.manual = bool_value(value)?,
-            id::XPUB_NODROP => self.nodrop = bool_value(value)?,
+            id::XPUB_MANUAL => self.manual = flag_value(value)?,
+            id::XPUB_NODROP => self.nodrop = flag_value(value)?,
             id::XPUB_WELCOME_MSG => {
                 self.welcome = (!value.is_empty()).then(|| value.to_vec());
             }
@@ -203,14 +203,6 @@ impl Pattern for XPub {
             }
             _ => return Ok(false),
         }
-        let _ = int_value;
         Ok(true)
-    }
-
-    fn get_option(&self, opt: i32) -> Option<OptionValue> {
-        match opt {
-            id::XPUB_NODROP => Some(OptionValue::Int(self.nodrop as i32)),
-            _ => None,
-        }
     }
 }
