@@ -7,7 +7,7 @@
 //! caller holding a stale handle then reaches the new object, as with
 //! libzmq, but never freed memory.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -83,6 +83,10 @@ thread_local! {
     /// socket, valid as long as it is not closed: most calls skip the
     /// registry's lock and hash.
     static LAST_SOCKET: RefCell<Option<(usize, Arc<Socket>)>> = const { RefCell::new(None) };
+    /// `SocketRef`s borrowing `LAST_SOCKET` on this thread: while any is
+    /// alive the entry is neither replaced nor cleared (a nested call, from
+    /// a free callback say, takes a counted reference instead).
+    static BORROWED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// The socket behind a handle, or `ENOTSOCK`.
@@ -96,8 +100,53 @@ pub(crate) fn socket(handle: *mut c_void) -> crate::Result<Arc<Socket>> {
         return Ok(s);
     }
     let s = SOCKETS.get(handle).ok_or(crate::Error::NotSock)?;
-    LAST_SOCKET.with(|last| *last.borrow_mut() = Some((key, Arc::clone(&s))));
+    if BORROWED.with(Cell::get) == 0 {
+        LAST_SOCKET.with(|last| *last.borrow_mut() = Some((key, Arc::clone(&s))));
+    }
     Ok(s)
+}
+
+/// A socket for the length of one call. From this thread's cache it costs
+/// no reference-count traffic (two locked instructions per call saved on
+/// the per-message path); otherwise it holds a counted reference.
+pub(crate) enum SocketRef {
+    Cached(*const Socket),
+    Counted(Arc<Socket>),
+}
+
+impl std::ops::Deref for SocketRef {
+    type Target = Socket;
+    fn deref(&self) -> &Socket {
+        match self {
+            // SAFETY: the pointer is the `Arc` held by LAST_SOCKET, which is
+            // not replaced nor cleared while BORROWED counts this reference,
+            // and SocketRef (a raw pointer) cannot leave this thread.
+            SocketRef::Cached(p) => unsafe { &**p },
+            SocketRef::Counted(s) => s,
+        }
+    }
+}
+
+impl Drop for SocketRef {
+    fn drop(&mut self) {
+        if let SocketRef::Cached(_) = self {
+            BORROWED.with(|b| b.set(b.get().saturating_sub(1)));
+        }
+    }
+}
+
+/// The socket behind a handle for one call, or `ENOTSOCK`.
+pub(crate) fn socket_ref(handle: *mut c_void) -> crate::Result<SocketRef> {
+    let key = handle as usize;
+    let cached = LAST_SOCKET.with(|last| match &*last.borrow() {
+        Some((k, s)) if *k == key && !s.is_closed() => Some(Arc::as_ptr(s)),
+        _ => None,
+    });
+    if let Some(p) = cached {
+        BORROWED.with(|b| b.set(b.get() + 1));
+        return Ok(SocketRef::Cached(p));
+    }
+    socket(handle).map(SocketRef::Counted)
 }
 
 /// The context behind a handle, or `EFAULT`.
@@ -108,6 +157,11 @@ pub(crate) fn context(handle: *mut c_void) -> crate::Result<Arc<Ctx>> {
 /// Drops this thread's cached reference to a socket being closed, so its
 /// resources go as soon as no call is using it.
 pub(crate) fn forget_socket(handle: *mut c_void) {
+    if BORROWED.with(Cell::get) > 0 {
+        // In use further up this thread's stack; it goes with the next
+        // replacement (a closed socket is never served from the cache).
+        return;
+    }
     LAST_SOCKET.with(|last| {
         let mut last = last.borrow_mut();
         if last.as_ref().is_some_and(|(k, _)| *k == handle as usize) {

@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
 
-use super::handle::{context, socket, SOCKETS};
+use super::handle::{context, socket_ref, SOCKETS};
 use super::message::{buffer_ok, caller_bytes, caller_bytes_mut, msg_mut, open_msg_mut, zmq_msg_t};
 use super::{c_str, guard};
 use crate::error::{Error, Result};
@@ -45,7 +45,7 @@ pub extern "C" fn zmq_setsockopt(
     optvallen_: usize,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         // libzmq tells NULL from an empty buffer: for some string options
         // NULL clears the value where "" is refused.
         let value = if optval_.is_null() && optvallen_ == 0 {
@@ -68,7 +68,7 @@ pub extern "C" fn zmq_getsockopt(
     optvallen_: *mut usize,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         if optvallen_.is_null() {
             return Err(Error::Fault);
         }
@@ -90,7 +90,7 @@ fn with_endpoint(
     f: impl FnOnce(&Socket, &str) -> Result<()>,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         // SAFETY: a NUL-terminated string (or NULL, refused with EINVAL).
         let addr = unsafe { c_str(addr_)? };
         f(&s, addr)?;
@@ -133,7 +133,7 @@ pub extern "C" fn zmq_send(
     flags_: c_int,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         // SAFETY: readable for len_ bytes by the caller's contract.
         let data = unsafe { caller_bytes(buf_, len_) }?;
         send_msg(&s, &mut Msg::from_slice(data), flags_)
@@ -150,7 +150,7 @@ pub extern "C" fn zmq_send_const(
     flags_: c_int,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         buffer_ok(buf_, len_)?;
         // SAFETY: the caller promises buf_ outlives the message; no free
         // function, so we never release it.
@@ -169,7 +169,7 @@ pub extern "C" fn zmq_recv(
     flags_: c_int,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         buffer_ok(buf_, len_)?;
         let msg = s.recv(flags_)?;
         let data = msg.data();
@@ -186,7 +186,7 @@ pub extern "C" fn zmq_recv(
 #[no_mangle]
 pub extern "C" fn zmq_msg_send(msg_: *mut zmq_msg_t, s_: *mut c_void, flags_: c_int) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         // SAFETY: an initialised message (or NULL).
         let msg = unsafe { open_msg_mut(msg_)? };
         send_msg(&s, msg, flags_)
@@ -196,7 +196,7 @@ pub extern "C" fn zmq_msg_send(msg_: *mut zmq_msg_t, s_: *mut c_void, flags_: c_
 #[no_mangle]
 pub extern "C" fn zmq_msg_recv(msg_: *mut zmq_msg_t, s_: *mut c_void, flags_: c_int) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         // SAFETY: an initialised message (or NULL). libzmq accepts a
         // closed one here too and reinitialises it.
         let msg = unsafe { msg_mut(msg_)? };
@@ -229,7 +229,7 @@ pub extern "C" fn zmq_sendiov(
     flags_: c_int,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         if iov_.is_null() || count_ == 0 {
             return Err(Error::Inval);
         }
@@ -261,7 +261,7 @@ pub extern "C" fn zmq_recviov(
     flags_: c_int,
 ) -> c_int {
     guard(-1, || {
-        let s = socket(s_)?;
+        let s = socket_ref(s_)?;
         if count_.is_null() || iov_.is_null() {
             return Err(Error::Inval);
         }
