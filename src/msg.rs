@@ -116,6 +116,12 @@ fn new_block(size: usize) -> Block {
     }
 }
 
+fn zeroed_block(size: usize) -> Block {
+    let b = Arc::<[ByteCell]>::new_zeroed_slice(size);
+    // SAFETY: all-zero bytes are valid ByteCells.
+    unsafe { b.assume_init() }
+}
+
 fn alloc_block(size: usize) -> Block {
     let b = Arc::<[ByteCell]>::new_uninit_slice(size);
     // SAFETY: a ByteCell is a byte with no invalid bit patterns; the bytes
@@ -251,18 +257,22 @@ impl Msg {
         Some(Msg::from_boxed(v.into_boxed_slice()))
     }
 
-    /// A zero-filled frame of `size` bytes, for Rust code to fill in place
-    /// (the decoder), or `None` when the memory cannot be had. Large ones
-    /// come from the allocator's zeroed pages, so an unfilled tail costs no
-    /// resident memory.
-    pub fn try_zeroed(size: usize) -> Option<Msg> {
+    /// A frame of `size` bytes for Rust code to fill in place (the decoder,
+    /// a session's read buffer), or `None` when the memory cannot be had.
+    /// Its bytes are initialized but unspecified: zeros, or what a recycled
+    /// block held before. Large ones come from the allocator's zeroed
+    /// pages, so an unfilled tail costs no resident memory.
+    pub fn try_fillable(size: usize) -> Option<Msg> {
         if size <= INLINE_MAX {
             return Msg::try_with_size(size);
         }
         if size <= BLOCK_MAX {
-            let b = Arc::<[ByteCell]>::new_zeroed_slice(size);
-            // SAFETY: all-zero bytes are valid ByteCells.
-            let buf = unsafe { b.assume_init() };
+            let buf = match pool::class_for(size) {
+                Some((class, block_size)) => {
+                    pool::take(class).unwrap_or_else(|| zeroed_block(block_size))
+                }
+                None => zeroed_block(size),
+            };
             return Some(Msg::from_body(Body::Block {
                 buf,
                 off: 0,

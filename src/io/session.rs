@@ -470,7 +470,7 @@ impl Session {
                     .position(|m| m.unique_bytes_mut().is_some());
                 let next = match free {
                     Some(i) => self.spare_reads.swap_remove(i),
-                    None => Msg::try_zeroed(READ_CHUNK).ok_or(Disconnect)?,
+                    None => Msg::try_fillable(READ_CHUNK).ok_or(Disconnect)?,
                 };
                 let held = std::mem::replace(&mut self.read_buf, next);
                 if held.len() == READ_CHUNK && self.spare_reads.len() < MAX_SPARE_READS {

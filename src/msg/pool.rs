@@ -1,4 +1,4 @@
-//! Recycling of small message blocks.
+//! Recycling of message blocks (up to 64 KiB).
 //!
 //! A sender allocates one block per message and another thread (the I/O
 //! thread, or the receiving socket's over inproc) frees it. glibc then
@@ -15,14 +15,27 @@ use parking_lot::Mutex;
 use super::Block;
 
 /// Block sizes that are recycled; a request is rounded up to the next one.
-const CLASSES: [usize; 8] = [64, 128, 256, 512, 1024, 2048, 4096, 8192];
+const CLASSES: [usize; 11] = [
+    64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536,
+];
 const SMALLEST_LOG2: u32 = 6;
-/// Blocks of one class a thread keeps for itself.
-const LOCAL_MAX: usize = 64;
-/// Blocks moved between a thread and the shared store at once.
-const BATCH: usize = 32;
+/// Bytes of one class a thread keeps for itself (at most 64 blocks, at
+/// least 4).
+const LOCAL_MAX_BYTES: usize = 256 * 1024;
 /// Bytes of one class the shared store keeps; beyond, blocks are freed.
 const SHARED_MAX_BYTES: usize = 1 << 20;
+
+/// Blocks of a class a thread keeps; half of them move at once.
+const fn local_max(class: usize) -> usize {
+    let n = LOCAL_MAX_BYTES / CLASSES[class];
+    if n > 64 {
+        64
+    } else if n < 4 {
+        4
+    } else {
+        n
+    }
+}
 
 static SHARED: [Mutex<Vec<Vec<Block>>>; CLASSES.len()] =
     [const { Mutex::new(Vec::new()) }; CLASSES.len()];
@@ -74,11 +87,12 @@ pub(super) fn give(class: usize, block: Block) {
             return;
         };
         let mine = &mut local[class];
-        if mine.len() >= LOCAL_MAX {
-            let batch = mine.split_off(mine.len() - BATCH);
+        let max = local_max(class);
+        if mine.len() >= max {
+            let batch = mine.split_off(mine.len() - max / 2);
             let surplus = {
                 let mut shared = SHARED[class].lock();
-                if (shared.len() + 1) * BATCH * CLASSES[class] <= SHARED_MAX_BYTES {
+                if (shared.len() + 1) * (max / 2) * CLASSES[class] <= SHARED_MAX_BYTES {
                     shared.push(batch);
                     None
                 } else {
@@ -103,9 +117,12 @@ mod tests {
         assert_eq!(class_for(64), Some((0, 64)));
         assert_eq!(class_for(65), Some((1, 128)));
         assert_eq!(class_for(8192), Some((7, 8192)));
-        assert_eq!(class_for(8193), None);
+        assert_eq!(class_for(65536), Some((10, 65536)));
+        assert_eq!(class_for(65537), None);
         assert_eq!(class_of_block(1024), Some(4));
         assert_eq!(class_of_block(1000), None);
-        assert_eq!(class_of_block(65536), None);
+        assert_eq!(class_of_block(65536), Some(10));
+        assert_eq!(local_max(0), 64);
+        assert_eq!(local_max(10), 4);
     }
 }

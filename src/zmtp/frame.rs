@@ -168,7 +168,7 @@ impl Decoder {
                     }
                     if size <= TRUSTED_SIZE || self.max_size < i64::MAX as u64 {
                         // One allocation at the final size, filled in place.
-                        let mut body = Msg::try_zeroed(size)
+                        let mut body = Msg::try_fillable(size)
                             .ok_or(ProtocolError::Frame("out of memory for a frame"))?;
                         body.set_flags(flags);
                         self.state = State::Body { body, filled: 0 };
