@@ -82,4 +82,8 @@ pub enum IoCommand {
 }
 
 #[cfg(test)]
+mod resolve_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod threads_tests;
