@@ -226,6 +226,9 @@ impl Session {
         let (Some(target), Some(resolver)) = (&self.target, &self.resolver) else {
             return;
         };
+        if self.lookup.is_some() {
+            return;
+        }
         if !target.needs_lookup() {
             let resolved = target.resolve(resolver.lookup());
             self.connect_to(resolved, registry, now);
