@@ -61,10 +61,7 @@ pub fn our_library() -> PathBuf {
         if prof.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
-        assert!(
-            cmd.status().expect("run cargo build").success(),
-            "cargo build failed"
-        );
+        assert!(cmd.status().expect("run cargo build").success(), "cargo build failed");
     }
     assert!(so.exists(), "{} missing after cargo build", so.display());
     so
