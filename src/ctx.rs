@@ -12,11 +12,12 @@ use std::sync::Arc;
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
-use crate::io::thread::IoThread;
+use crate::io::thread::IoThreads;
 use crate::options::Options;
 use crate::pipe::{pipe_pair, PipeEnd, SideConfig};
 use crate::socket::mailbox::{Command, Mailbox};
 use crate::socket::Socket;
+use crate::transport::tcp::{system_lookup, Lookup};
 
 /// Context option numbers, as zmq.h defines them.
 pub mod opt {
@@ -40,6 +41,9 @@ const SOCKET_LIMIT: i32 = 65535;
 
 struct Settings {
     io_threads: i32,
+    /// `io_threads` as the first socket found it: libzmq sizes its pool
+    /// then, and later changes have no effect.
+    io_threads_fixed: Option<i32>,
     max_sockets: i32,
     max_msgsz: i32,
     ipv6: bool,
@@ -79,7 +83,9 @@ pub struct Ctx {
     terminating: AtomicBool,
     inproc: Mutex<Inproc>,
     /// Started by the first tcp or ipc bind/connect.
-    io: Mutex<Option<Arc<IoThread>>>,
+    io: Mutex<Option<Arc<IoThreads>>>,
+    /// How connects resolve names (a stand-in in tests).
+    lookup: Mutex<Lookup>,
 }
 
 impl Ctx {
@@ -87,6 +93,7 @@ impl Ctx {
         Arc::new(Ctx {
             settings: Mutex::new(Settings {
                 io_threads: 1,
+                io_threads_fixed: None,
                 max_sockets: 1023,
                 max_msgsz: i32::MAX,
                 ipv6: false,
@@ -101,6 +108,7 @@ impl Ctx {
             terminating: AtomicBool::new(false),
             inproc: Mutex::new(Inproc::default()),
             io: Mutex::new(None),
+            lookup: Mutex::new(system_lookup()),
         })
     }
 
@@ -152,7 +160,12 @@ impl Ctx {
         if self.is_terminating() {
             return Err(Error::Term);
         }
-        let max = self.settings.lock().max_sockets;
+        let max = {
+            let mut s = self.settings.lock();
+            let io_threads = s.io_threads;
+            s.io_threads_fixed.get_or_insert(io_threads);
+            s.max_sockets
+        };
         let socket = Arc::new(Socket::new(Arc::clone(self), socket_type)?);
         let mut sockets = self.sockets.lock();
         if sockets.len() >= max as usize {
@@ -179,7 +192,7 @@ impl Ctx {
     }
 
     /// `zmq_ctx_term`: shuts down, waits for every socket to close, then
-    /// for the I/O thread to deliver what lingers.
+    /// for the I/O threads to deliver what lingers.
     pub fn terminate(&self) {
         self.shutdown();
         let mut sockets = self.sockets.lock();
@@ -193,18 +206,44 @@ impl Ctx {
         }
     }
 
-    /// The I/O thread, started on first use.
-    pub(crate) fn io_thread(&self) -> Result<Arc<IoThread>> {
+    /// The I/O threads, started on first use.
+    pub(crate) fn io_thread(&self) -> Result<Arc<IoThreads>> {
+        self.io_thread_for(0)
+    }
+
+    /// The I/O threads for a socket with `ZMQ_AFFINITY` `affinity`:
+    /// `EMTHREAD` when it names none of them (or there are none,
+    /// `ZMQ_IO_THREADS` 0), as libzmq's bind and connect answer.
+    pub(crate) fn io_thread_for(&self, affinity: u64) -> Result<Arc<IoThreads>> {
         let mut io = self.io.lock();
-        if let Some(t) = io.as_ref() {
-            return Ok(Arc::clone(t));
-        }
-        if self.settings.lock().io_threads == 0 {
+        let threads = match io.as_ref() {
+            Some(t) => Arc::clone(t),
+            None => {
+                let count = {
+                    let s = self.settings.lock();
+                    s.io_threads_fixed.unwrap_or(s.io_threads)
+                };
+                if count <= 0 {
+                    return Err(Error::MThread);
+                }
+                let lookup = Arc::clone(&*self.lookup.lock());
+                let t =
+                    Arc::new(IoThreads::start(count as usize, lookup).map_err(|_| Error::MThread)?);
+                *io = Some(Arc::clone(&t));
+                t
+            }
+        };
+        if !threads.serves(affinity) {
             return Err(Error::MThread);
         }
-        let t = Arc::new(IoThread::start().map_err(|_| Error::MThread)?);
-        *io = Some(Arc::clone(&t));
-        Ok(t)
+        Ok(threads)
+    }
+
+    /// Replaces name resolution for connects made after the I/O threads
+    /// start (so before the first tcp bind or connect).
+    #[cfg(test)]
+    pub(crate) fn set_lookup(&self, lookup: Lookup) {
+        *self.lookup.lock() = lookup;
     }
 
     /// Binds an inproc name; returns the connects that were waiting for it.

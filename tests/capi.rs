@@ -207,6 +207,7 @@ capi_tests!(
     test_reqrep,
     test_router,
     test_stress,
+    test_tcp_names,
     test_threads,
     test_wire_life,
 );

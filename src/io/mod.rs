@@ -1,11 +1,16 @@
 //! I/O threads: mio reactors that own the network side of sockets.
 //!
 //! A socket binding or connecting over tcp or ipc hands the work to its
-//! context's I/O thread with an [`IoCommand`]. The thread owns listeners and
+//! context's I/O threads with an [`IoCommand`]; each listener or connect
+//! goes to the least loaded thread its `ZMQ_AFFINITY` allows, and so does
+//! each connection a listener accepts. A thread owns its listeners and
 //! sessions (one per connection or connect); a session owns its stream,
 //! its ZMTP state machine (`crate::zmtp`) and its end of the pipe to the
 //! socket. Sockets and sessions only meet through pipes and mailboxes.
+//! Name lookups run on the resolver's workers (`resolver.rs`), never on an
+//! I/O thread.
 
+pub mod resolver;
 pub mod session;
 pub mod thread;
 pub mod wire;
@@ -15,7 +20,7 @@ use std::sync::Arc;
 use crate::options::Options;
 use crate::pipe::{PipeEnd, PipeId};
 use crate::socket::mailbox::Mailbox;
-use crate::transport::{Listener, Target};
+use crate::transport::{Listener, Resolved, Stream, Target};
 
 /// What a session or listener needs of the socket it serves.
 #[derive(Clone)]
@@ -54,7 +59,31 @@ pub enum IoCommand {
     SocketClosed { socket_id: u64, linger: i32 },
     /// The context terminates: exit once every session has finished.
     Stop,
+    /// A connection accepted by listener `listener` of another I/O thread,
+    /// placed on this one.
+    Accepted {
+        stream: Stream,
+        endpoint: String,
+        link: SocketLink,
+        listener: u64,
+    },
+    /// Listener `listener`, which placed connections on other threads, was
+    /// unbound (`linger` None: its connections end now) or its socket closed
+    /// (they deliver what is queued within `linger`). Sent after the
+    /// listener is gone, so it follows every `Accepted` it sent.
+    ListenerGone { listener: u64, linger: Option<i32> },
+    /// The answer to the lookup of the session in `slot` (`ticket` tells
+    /// it from a session that took the slot since).
+    Resolved {
+        slot: usize,
+        ticket: u64,
+        result: std::io::Result<Resolved>,
+    },
 }
 
 #[cfg(test)]
+mod resolve_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod threads_tests;

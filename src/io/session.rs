@@ -16,13 +16,14 @@ use std::time::{Duration, Instant};
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 
+use super::resolver::{Resolver, Ticket};
 use super::thread::Shared;
 use super::wire::{Raw, Wire};
 use super::SocketLink;
 use crate::msg::{Metadata, Msg};
 use crate::pipe::{pipe_pair_with, PipeEnd, PipeId};
 use crate::socket::mailbox::{Command, Mailbox};
-use crate::transport::{Stream, Target};
+use crate::transport::{Resolved, Stream, Target};
 use crate::zmtp::connection::{Config, Connection, Event};
 use crate::zmtp::mechanism::Mechanism;
 
@@ -40,6 +41,13 @@ pub struct Session {
     endpoint: String,
     /// Set for the connect side: where to (re)connect.
     target: Option<Target>,
+    /// Resolves the target's names off this thread (connect side).
+    resolver: Option<Arc<Resolver>>,
+    /// The lookup in flight for the next connect, if any: the session is
+    /// "resolving". Dropping it abandons the lookup.
+    lookup: Option<Arc<Ticket>>,
+    /// Our I/O thread, where lookups answer.
+    shared: Arc<Shared>,
     token: Token,
     mailbox: Arc<Mailbox>,
     stream: Option<Stream>,
@@ -83,7 +91,8 @@ impl Session {
         slot: usize,
         shared: Arc<Shared>,
     ) -> Session {
-        let mailbox = Arc::new(Mailbox::with_callback(move || shared.mark_ready(slot)));
+        let ring = Arc::clone(&shared);
+        let mailbox = Arc::new(Mailbox::with_callback(move || ring.mark_ready(slot)));
         if let Some(p) = &pipe {
             p.set_owner(&mailbox);
         }
@@ -93,6 +102,9 @@ impl Session {
             link,
             endpoint,
             target,
+            resolver: None,
+            lookup: None,
+            shared,
             token: Token(slot),
             mailbox,
             stream: None,
@@ -139,6 +151,7 @@ impl Session {
         pipe: Option<(PipeEnd, PipeId)>,
         slot: usize,
         shared: Arc<Shared>,
+        resolver: Arc<Resolver>,
     ) -> Session {
         let (pipe, peer) = match pipe {
             Some((p, id)) => (Some(p), Some(id)),
@@ -146,6 +159,7 @@ impl Session {
         };
         let mut s = Session::new(link, endpoint, Some(target), pipe, slot, shared);
         s.peer_pipe_id = peer;
+        s.resolver = Some(resolver);
         s
     }
 
@@ -206,9 +220,53 @@ impl Session {
         }
     }
 
+    /// One connect attempt: resolves the target (a name on the resolver,
+    /// answered in `on_resolved`), then connects.
     fn try_connect(&mut self, registry: &Registry, now: Instant) {
+        let (Some(target), Some(resolver)) = (&self.target, &self.resolver) else {
+            return;
+        };
+        if self.lookup.is_some() {
+            return;
+        }
+        if !target.needs_lookup() {
+            let resolved = target.resolve(resolver.lookup());
+            self.connect_to(resolved, registry, now);
+            return;
+        }
+        let slot = self.token.0;
+        match resolver.submit(target.clone(), Arc::clone(&self.shared), slot) {
+            Some(ticket) => self.lookup = Some(ticket),
+            None => self.schedule_retry(now),
+        }
+    }
+
+    /// The answer to our lookup; a stale one (the session moved on) is
+    /// ignored.
+    pub fn on_resolved(
+        &mut self,
+        ticket: u64,
+        result: std::io::Result<Resolved>,
+        registry: &Registry,
+        now: Instant,
+    ) {
+        if self.lookup.as_ref().map(|t| t.id()) != Some(ticket) {
+            return;
+        }
+        self.lookup = None;
+        if !self.finished {
+            self.connect_to(result, registry, now);
+        }
+    }
+
+    fn connect_to(
+        &mut self,
+        resolved: std::io::Result<Resolved>,
+        registry: &Registry,
+        now: Instant,
+    ) {
         let Some(target) = &self.target else { return };
-        match target.connect() {
+        match resolved.and_then(|r| target.connect(&r)) {
             Ok(mut stream) => {
                 if stream
                     .register(
@@ -339,7 +397,9 @@ impl Session {
     /// The socket closed: deliver what is queued within `linger` ms.
     pub fn socket_closed(&mut self, linger: i32, registry: &Registry, now: Instant) {
         self.closing = true;
-        if linger >= 0 {
+        // Told twice (an accepted session placed on another thread also
+        // hears it from its listener's thread): the first deadline stands.
+        if linger >= 0 && self.linger_deadline.is_none() {
             self.linger_deadline = Some(now + Duration::from_millis(linger as u64));
         }
         if linger == 0 || self.pipe.is_none() {

@@ -8,19 +8,19 @@ use crate::msg::Msg;
 use crate::options::id;
 use crate::socket::{kind, Socket, SNDMORE};
 
-fn last_endpoint(s: &Socket) -> String {
+pub(super) fn last_endpoint(s: &Socket) -> String {
     let mut buf = [0u8; 256];
     let n = s.get_option(id::LAST_ENDPOINT, &mut buf).unwrap();
     String::from_utf8(buf[..n - 1].to_vec()).unwrap()
 }
 
-fn timeouts(s: &Socket) {
+pub(super) fn timeouts(s: &Socket) {
     s.set_option(id::RCVTIMEO, &5000i32.to_ne_bytes()).unwrap();
     s.set_option(id::SNDTIMEO, &5000i32.to_ne_bytes()).unwrap();
     s.set_option(id::LINGER, &1000i32.to_ne_bytes()).unwrap();
 }
 
-fn pair(ctx: &Arc<Ctx>, a: i32, b: i32, ep: &str) -> (Arc<Socket>, Arc<Socket>) {
+pub(super) fn pair(ctx: &Arc<Ctx>, a: i32, b: i32, ep: &str) -> (Arc<Socket>, Arc<Socket>) {
     let x = ctx.socket(a).unwrap();
     let y = ctx.socket(b).unwrap();
     timeouts(&x);
@@ -30,12 +30,12 @@ fn pair(ctx: &Arc<Ctx>, a: i32, b: i32, ep: &str) -> (Arc<Socket>, Arc<Socket>) 
     (x, y)
 }
 
-fn send(s: &Socket, data: &[u8], more: bool) {
+pub(super) fn send(s: &Socket, data: &[u8], more: bool) {
     s.send(&mut Msg::from_slice(data), if more { SNDMORE } else { 0 })
         .unwrap();
 }
 
-fn recv(s: &Socket) -> Msg {
+pub(super) fn recv(s: &Socket) -> Msg {
     s.recv(0).unwrap()
 }
 

@@ -1,7 +1,15 @@
-//! One I/O thread: a mio `Poll` over listeners and session streams, a
-//! `Waker` for commands and for pipes that rang a session, and the timers
-//! of its sessions (handshake, heartbeats, reconnects, linger).
+//! The I/O threads of a context (`ZMQ_IO_THREADS`), each a mio `Poll` over
+//! listeners and session streams, a `Waker` for commands and for pipes that
+//! rang a session, and the timers of its sessions (handshake, heartbeats,
+//! reconnects, linger).
+//!
+//! A listener or connect goes to the least loaded thread that the socket's
+//! `ZMQ_AFFINITY` allows (load: listeners and sessions owned or on their
+//! way), as libzmq's `choose_io_thread`; each connection a listener accepts
+//! is placed the same way, so one busy bound socket spreads over all the
+//! threads. Unbind, disconnect and close go to every thread.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -9,8 +17,10 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 
+use super::resolver::Resolver;
 use super::session::Session;
 use super::{IoCommand, SocketLink};
+use crate::transport::tcp::Lookup;
 use crate::transport::Listener;
 
 const WAKER: Token = Token(usize::MAX);
@@ -21,6 +31,8 @@ pub struct Shared {
     inbox: Mutex<Vec<IoCommand>>,
     /// Slots of sessions whose mailbox rang.
     ready: Mutex<Vec<usize>>,
+    /// Listeners and sessions this thread owns or has been sent.
+    load: AtomicUsize,
 }
 
 impl Shared {
@@ -34,71 +46,202 @@ impl Shared {
         self.ready.lock().push(slot);
         let _ = self.waker.wake();
     }
+
+    fn unload(&self) {
+        let _ = self
+            .load
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1));
+    }
 }
 
-pub struct IoThread {
-    shared: Arc<Shared>,
-    join: Mutex<Option<JoinHandle<()>>>,
+/// The least loaded of the threads `affinity` allows (bit i: thread i; 0:
+/// any), the first on a tie, as libzmq picks.
+fn choose(threads: &[Arc<Shared>], affinity: u64) -> Option<usize> {
+    threads
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| affinity == 0 || (*i < 64 && affinity & (1u64 << i) != 0))
+        .min_by_key(|(_, t)| t.load.load(Ordering::Relaxed))
+        .map(|(i, _)| i)
 }
 
-impl IoThread {
-    pub fn start() -> std::io::Result<IoThread> {
-        let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKER)?;
-        let shared = Arc::new(Shared {
-            waker,
-            inbox: Mutex::new(Vec::new()),
-            ready: Mutex::new(Vec::new()),
-        });
-        let s = Arc::clone(&shared);
-        let join = std::thread::Builder::new()
-            .name("ZMQbg/IO/0".into())
-            .spawn(move || Reactor::new(poll, s).run())?;
-        Ok(IoThread {
-            shared,
-            join: Mutex::new(Some(join)),
-        })
+/// Rare commands that every thread gets a copy of.
+fn copy_of(cmd: &IoCommand) -> Option<IoCommand> {
+    Some(match cmd {
+        IoCommand::Unbind {
+            socket_id,
+            endpoint,
+        } => IoCommand::Unbind {
+            socket_id: *socket_id,
+            endpoint: endpoint.clone(),
+        },
+        IoCommand::Disconnect {
+            socket_id,
+            endpoint,
+        } => IoCommand::Disconnect {
+            socket_id: *socket_id,
+            endpoint: endpoint.clone(),
+        },
+        IoCommand::SocketClosed { socket_id, linger } => IoCommand::SocketClosed {
+            socket_id: *socket_id,
+            linger: *linger,
+        },
+        IoCommand::Stop => IoCommand::Stop,
+        _ => return None,
+    })
+}
+
+/// A context's I/O threads.
+pub struct IoThreads {
+    threads: Arc<[Arc<Shared>]>,
+    joins: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl IoThreads {
+    /// Starts `count` threads (at least one); names resolve through `lookup`.
+    pub fn start(count: usize, lookup: Lookup) -> std::io::Result<IoThreads> {
+        let mut polls = Vec::with_capacity(count);
+        let mut shared = Vec::with_capacity(count);
+        for _ in 0..count.max(1) {
+            let poll = Poll::new()?;
+            let waker = Waker::new(poll.registry(), WAKER)?;
+            shared.push(Arc::new(Shared {
+                waker,
+                inbox: Mutex::new(Vec::new()),
+                ready: Mutex::new(Vec::new()),
+                load: AtomicUsize::new(0),
+            }));
+            polls.push(poll);
+        }
+        let threads: Arc<[Arc<Shared>]> = shared.into();
+        let resolver = Resolver::new(lookup);
+        let pool = IoThreads {
+            threads: Arc::clone(&threads),
+            joins: Mutex::new(Vec::with_capacity(count)),
+        };
+        for (index, (poll, shared)) in polls.into_iter().zip(threads.iter()).enumerate() {
+            let reactor = Reactor::new(
+                poll,
+                index,
+                Arc::clone(&threads),
+                Arc::clone(shared),
+                Arc::clone(&resolver),
+            );
+            let spawned = std::thread::Builder::new()
+                .name(format!("ZMQbg/IO/{index}"))
+                .spawn(move || reactor.run());
+            match spawned {
+                Ok(j) => pool.joins.lock().push(j),
+                Err(e) => {
+                    pool.stop();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(pool)
+    }
+
+    /// Whether `affinity` names at least one of the threads.
+    pub fn serves(&self, affinity: u64) -> bool {
+        choose(&self.threads, affinity).is_some()
+    }
+
+    /// Listeners and sessions per thread, for tests.
+    #[cfg(test)]
+    pub fn loads(&self) -> Vec<usize> {
+        self.threads
+            .iter()
+            .map(|t| t.load.load(Ordering::Relaxed))
+            .collect()
     }
 
     pub fn send(&self, cmd: IoCommand) {
-        self.shared.send(cmd);
+        let affinity = match &cmd {
+            IoCommand::Listen { link, .. } | IoCommand::Connect { link, .. } => {
+                Some(link.options.affinity)
+            }
+            _ => None,
+        };
+        if let Some(affinity) = affinity {
+            // An affinity naming no thread was refused at bind/connect
+            // when the socket asked with it; otherwise any thread will do.
+            let i = choose(&self.threads, affinity)
+                .or_else(|| choose(&self.threads, 0))
+                .unwrap_or(0);
+            if let Some(t) = self.threads.get(i) {
+                t.load.fetch_add(1, Ordering::Relaxed);
+                t.send(cmd);
+            }
+            return;
+        }
+        let Some((last, rest)) = self.threads.split_last() else {
+            return;
+        };
+        for t in rest {
+            if let Some(c) = copy_of(&cmd) {
+                t.send(c);
+            }
+        }
+        last.send(cmd);
     }
 
-    /// Asks the thread to finish its sessions and exit, and waits for it.
+    /// Asks every thread to finish its sessions and exit, and waits for them.
     pub fn stop(&self) {
-        self.shared.send(IoCommand::Stop);
-        if let Some(j) = self.join.lock().take() {
+        for t in self.threads.iter() {
+            t.send(IoCommand::Stop);
+        }
+        let joins = std::mem::take(&mut *self.joins.lock());
+        for j in joins {
             let _ = j.join();
         }
     }
 }
 
+static NEXT_LISTENER: AtomicU64 = AtomicU64::new(1);
+
 struct ListenerEntry {
     listener: Listener,
     endpoint: String,
     link: SocketLink,
+    id: u64,
+    /// Placed a connection on another thread: that thread must hear when
+    /// this listener goes.
+    handed_off: bool,
 }
 
 enum Entry {
     /// Taken while its session is being made (it needs its slot number).
     Reserved,
     Listener(Box<ListenerEntry>),
-    Session(Box<Session>),
+    /// A session, with the listener that accepted it (0 for a connect).
+    Session(Box<Session>, u64),
 }
 
 struct Reactor {
     poll: Poll,
+    index: usize,
+    threads: Arc<[Arc<Shared>]>,
     shared: Arc<Shared>,
+    resolver: Arc<Resolver>,
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     stopping: bool,
 }
 
 impl Reactor {
-    fn new(poll: Poll, shared: Arc<Shared>) -> Reactor {
+    fn new(
+        poll: Poll,
+        index: usize,
+        threads: Arc<[Arc<Shared>]>,
+        shared: Arc<Shared>,
+        resolver: Arc<Resolver>,
+    ) -> Reactor {
         Reactor {
             poll,
+            index,
+            threads,
             shared,
+            resolver,
             slots: Vec::new(),
             free: Vec::new(),
             stopping: false,
@@ -123,8 +266,12 @@ impl Reactor {
             match e {
                 Entry::Listener(mut l) => {
                     let _ = self.poll.registry().deregister(&mut l.listener);
+                    self.shared.unload();
                 }
-                Entry::Session(mut s) => s.shutdown(self.poll.registry()),
+                Entry::Session(mut s, _) => {
+                    s.shutdown(self.poll.registry());
+                    self.shared.unload();
+                }
                 Entry::Reserved => {}
             }
             self.free.push(slot);
@@ -161,14 +308,14 @@ impl Reactor {
                 }
                 match self.slots.get_mut(t.0).and_then(|e| e.as_mut()) {
                     Some(Entry::Listener(_)) => self.accept(t.0),
-                    Some(Entry::Session(s)) => s.on_io(self.poll.registry(), now),
+                    Some(Entry::Session(s, _)) => s.on_io(self.poll.registry(), now),
                     Some(Entry::Reserved) | None => {}
                 }
             }
             self.handle_commands();
             let ready = std::mem::take(&mut *self.shared.ready.lock());
             for slot in ready {
-                if let Some(Some(Entry::Session(s))) = self.slots.get_mut(slot) {
+                if let Some(Some(Entry::Session(s, _))) = self.slots.get_mut(slot) {
                     s.on_mailbox(self.poll.registry(), now);
                 }
             }
@@ -188,7 +335,7 @@ impl Reactor {
         self.slots
             .iter()
             .filter_map(|e| match e {
-                Some(Entry::Session(s)) => s.next_deadline(),
+                Some(Entry::Session(s, _)) => s.next_deadline(),
                 _ => None,
             })
             .min()
@@ -197,7 +344,7 @@ impl Reactor {
 
     fn run_timers(&mut self, now: Instant) {
         for e in self.slots.iter_mut() {
-            if let Some(Entry::Session(s)) = e {
+            if let Some(Entry::Session(s, _)) = e {
                 if s.next_deadline().is_some_and(|d| d <= now) {
                     s.on_timer(self.poll.registry(), now);
                 }
@@ -212,7 +359,7 @@ impl Reactor {
             .iter()
             .enumerate()
             .filter_map(|(i, e)| match e {
-                Some(Entry::Session(s)) if s.is_finished() => Some(i),
+                Some(Entry::Session(s, _)) if s.is_finished() => Some(i),
                 _ => None,
             })
             .collect();
@@ -221,11 +368,11 @@ impl Reactor {
         }
     }
 
-    fn add_session(&mut self, make: impl FnOnce(usize, Arc<Shared>) -> Session) {
+    fn add_session(&mut self, origin: u64, make: impl FnOnce(usize, Arc<Shared>) -> Session) {
         let slot = self.insert(Entry::Reserved);
         let mut session = make(slot, Arc::clone(&self.shared));
         session.start(self.poll.registry(), Token(slot), Instant::now());
-        self.slots[slot] = Some(Entry::Session(Box::new(session)));
+        self.slots[slot] = Some(Entry::Session(Box::new(session), origin));
     }
 
     fn accept(&mut self, slot: usize) {
@@ -237,13 +384,81 @@ impl Reactor {
                 Ok(Some(stream)) => {
                     let link = l.link.clone();
                     let endpoint = l.endpoint.clone();
-                    self.add_session(|slot, shared| {
-                        Session::accepted(stream, endpoint, link, slot, shared)
-                    });
+                    let id = l.id;
+                    let (target, t) = match choose(&self.threads, link.options.affinity)
+                        .and_then(|i| Some((i, Arc::clone(self.threads.get(i)?))))
+                    {
+                        Some(chosen) => chosen,
+                        None => (self.index, Arc::clone(&self.shared)),
+                    };
+                    if target != self.index {
+                        l.handed_off = true;
+                    }
+                    t.load.fetch_add(1, Ordering::Relaxed);
+                    if target == self.index {
+                        self.add_session(id, |slot, shared| {
+                            Session::accepted(stream, endpoint, link, slot, shared)
+                        });
+                    } else {
+                        t.send(IoCommand::Accepted {
+                            stream,
+                            endpoint,
+                            link,
+                            listener: id,
+                        });
+                    }
                 }
                 Ok(None) => return,
                 // A failed accept (EMFILE, ...) leaves the listener as it is.
                 Err(_) => return,
+            }
+        }
+    }
+
+    /// Removes the listeners `pick` selects; returns the ids of those that
+    /// placed connections on other threads.
+    fn remove_listeners(&mut self, pick: impl Fn(&ListenerEntry) -> bool) -> Vec<u64> {
+        let mut handed_off = Vec::new();
+        let chosen: Vec<usize> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e {
+                Some(Entry::Listener(l)) if pick(l) => {
+                    if l.handed_off {
+                        handed_off.push(l.id);
+                    }
+                    Some(i)
+                }
+                _ => None,
+            })
+            .collect();
+        for i in chosen {
+            self.remove(i);
+        }
+        handed_off
+    }
+
+    /// Tells the other threads that listeners which placed connections on
+    /// them are gone. Their own copy of the unbind or close may have come
+    /// before a connection this thread sent them; this one cannot.
+    fn listeners_gone(&self, ids: Vec<u64>, linger: Option<i32>) {
+        for listener in ids {
+            for (i, t) in self.threads.iter().enumerate() {
+                if i != self.index {
+                    t.send(IoCommand::ListenerGone { listener, linger });
+                }
+            }
+        }
+    }
+
+    fn close_sessions(&mut self, pick: impl Fn(&Session, u64) -> bool, linger: i32) {
+        let now = Instant::now();
+        for e in self.slots.iter_mut() {
+            if let Some(Entry::Session(s, origin)) = e {
+                if pick(s, *origin) {
+                    s.socket_closed(linger, self.poll.registry(), now);
+                }
             }
         }
     }
@@ -266,12 +481,15 @@ impl Reactor {
                     {
                         self.slots[slot] = None;
                         self.free.push(slot);
+                        self.shared.unload();
                         continue;
                     }
                     self.slots[slot] = Some(Entry::Listener(Box::new(ListenerEntry {
                         listener: *listener,
                         endpoint,
                         link,
+                        id: NEXT_LISTENER.fetch_add(1, Ordering::Relaxed),
+                        handed_off: false,
                     })));
                 }
                 IoCommand::Connect {
@@ -280,45 +498,63 @@ impl Reactor {
                     link,
                     pipe,
                 } => {
-                    self.add_session(|slot, shared| {
-                        Session::connecter(target, endpoint, link, pipe, slot, shared)
+                    let resolver = Arc::clone(&self.resolver);
+                    self.add_session(0, |slot, shared| {
+                        Session::connecter(target, endpoint, link, pipe, slot, shared, resolver)
                     });
                 }
+                IoCommand::Accepted {
+                    stream,
+                    endpoint,
+                    link,
+                    listener,
+                } => self.add_session(listener, |slot, shared| {
+                    Session::accepted(stream, endpoint, link, slot, shared)
+                }),
                 IoCommand::Unbind {
                     socket_id,
                     endpoint,
-                } => self.remove_where(|e| match e {
-                    Entry::Listener(l) => l.link.socket_id == socket_id && l.endpoint == endpoint,
-                    Entry::Session(s) => {
-                        s.socket_id() == socket_id && s.endpoint() == endpoint && !s.is_connecter()
-                    }
-                    Entry::Reserved => false,
-                }),
+                } => {
+                    let gone = self.remove_listeners(|l| {
+                        l.link.socket_id == socket_id && l.endpoint == endpoint
+                    });
+                    self.remove_where(|e| match e {
+                        Entry::Session(s, _) => {
+                            s.socket_id() == socket_id
+                                && s.endpoint() == endpoint
+                                && !s.is_connecter()
+                        }
+                        _ => false,
+                    });
+                    self.listeners_gone(gone, None);
+                }
                 IoCommand::Disconnect {
                     socket_id,
                     endpoint,
                 } => self.remove_where(|e| match e {
-                    Entry::Session(s) => {
+                    Entry::Session(s, _) => {
                         s.socket_id() == socket_id && s.endpoint() == endpoint && s.is_connecter()
                     }
                     _ => false,
                 }),
                 IoCommand::SocketClosed { socket_id, linger } => {
-                    let now = Instant::now();
-                    let mut listeners = Vec::new();
-                    for (i, e) in self.slots.iter_mut().enumerate() {
-                        match e {
-                            Some(Entry::Listener(l)) if l.link.socket_id == socket_id => {
-                                listeners.push(i)
-                            }
-                            Some(Entry::Session(s)) if s.socket_id() == socket_id => {
-                                s.socket_closed(linger, self.poll.registry(), now)
-                            }
-                            _ => {}
-                        }
+                    let gone = self.remove_listeners(|l| l.link.socket_id == socket_id);
+                    self.close_sessions(|s, _| s.socket_id() == socket_id, linger);
+                    self.listeners_gone(gone, Some(linger));
+                }
+                IoCommand::ListenerGone { listener, linger } => match linger {
+                    None => {
+                        self.remove_where(|e| matches!(e, Entry::Session(_, o) if *o == listener))
                     }
-                    for i in listeners {
-                        self.remove(i);
+                    Some(linger) => self.close_sessions(|_, o| o == listener, linger),
+                },
+                IoCommand::Resolved {
+                    slot,
+                    ticket,
+                    result,
+                } => {
+                    if let Some(Some(Entry::Session(s, _))) = self.slots.get_mut(slot) {
+                        s.on_resolved(ticket, result, self.poll.registry(), Instant::now());
                     }
                 }
                 IoCommand::Stop => self.stopping = true,

@@ -3,6 +3,7 @@
 //! care which they run on.
 
 pub mod ipc;
+pub mod nic;
 pub mod tcp;
 
 use std::io::{self, IoSlice, Read, Write};
@@ -134,12 +135,19 @@ impl Source for Listener {
     }
 }
 
-/// Where a connect goes, resolved once at `zmq_connect` (re-resolved on
-/// each reconnect attempt for host names).
+/// Where a connect goes: checked for syntax at `zmq_connect`, resolved at
+/// each connect attempt.
 #[derive(Clone, Debug)]
 pub enum Target {
     Tcp(tcp::ConnectAddress),
     Ipc(ipc::Path),
+}
+
+/// A target resolved for one connect attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Tcp(tcp::Resolved),
+    Ipc,
 }
 
 impl Target {
@@ -154,11 +162,28 @@ impl Target {
         }
     }
 
-    /// Starts a non-blocking connect.
-    pub fn connect(&self) -> io::Result<Stream> {
+    /// Whether resolving may block on a name lookup (DNS), so it must not
+    /// run on an I/O thread.
+    pub fn needs_lookup(&self) -> bool {
         match self {
-            Target::Tcp(a) => a.connect().map(Stream::Tcp),
-            Target::Ipc(p) => p.connect().map(Stream::Ipc),
+            Target::Tcp(a) => a.needs_lookup(),
+            Target::Ipc(_) => false,
+        }
+    }
+
+    pub fn resolve(&self, lookup: &tcp::Lookup) -> io::Result<Resolved> {
+        match self {
+            Target::Tcp(a) => a.resolve(lookup).map(Resolved::Tcp),
+            Target::Ipc(_) => Ok(Resolved::Ipc),
+        }
+    }
+
+    /// Starts a non-blocking connect to what `resolve` found.
+    pub fn connect(&self, to: &Resolved) -> io::Result<Stream> {
+        match (self, to) {
+            (Target::Tcp(a), Resolved::Tcp(r)) => a.connect(r).map(Stream::Tcp),
+            (Target::Ipc(p), _) => p.connect().map(Stream::Ipc),
+            (Target::Tcp(_), Resolved::Ipc) => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
 }

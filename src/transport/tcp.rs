@@ -1,12 +1,18 @@
-//! tcp endpoints: `tcp://host:port` for connect, `tcp://*:port`,
-//! `tcp://*:*`, `tcp://127.0.0.1:port` and `tcp://[::1]:port` for bind.
+//! tcp endpoints, resolved as libzmq's ip_resolver does. A bind takes `*`,
+//! a numeric address or an interface name (never a DNS name) and resolves
+//! at once. A connect is only checked for syntax at `zmq_connect`; its
+//! address is resolved at each connect attempt, names through a
+//! [`Lookup`] that the I/O side runs off its threads (`crate::io::resolver`).
+//! The source part of `src;dst` resolves like a bind address.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 
-use super::Listener;
+use super::{nic, Listener};
 use crate::error::{Error, Result};
 use crate::options::Options;
 
@@ -89,66 +95,179 @@ impl Tuning {
     }
 }
 
-/// Splits `host:port`, taking IPv6 brackets off the host.
-fn split_host_port(address: &str) -> Result<(&str, &str)> {
-    let (host, port) = address.rsplit_once(':').ok_or(Error::Inval)?;
-    let host = match host.strip_prefix('[') {
-        Some(inner) => inner.strip_suffix(']').ok_or(Error::Inval)?,
-        None => host,
+/// Name to addresses (all families, in getaddrinfo's order): the system
+/// resolver, or a stand-in that tests inject.
+pub type Lookup = Arc<dyn Fn(&str) -> io::Result<Vec<IpAddr>> + Send + Sync>;
+
+/// getaddrinfo, through std.
+pub fn system_lookup() -> Lookup {
+    Arc::new(|host: &str| Ok((host, 0).to_socket_addrs()?.map(|a| a.ip()).collect()))
+}
+
+/// What an address is resolved for: bindable ones (a bind, a connect's
+/// source) take `*` and interface names but no DNS; a connect's peer takes
+/// DNS names only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Bind,
+    Peer,
+}
+
+/// C's atoi: leading blanks, a sign, digits; the rest is ignored.
+fn atoi(s: &str) -> i64 {
+    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
     };
-    if host.is_empty() {
-        return Err(Error::Inval);
+    let mut v: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = (v * 10 + i64::from(b - b'0')).min(i64::from(u32::MAX));
     }
-    Ok((host, port))
+    if neg {
+        -v
+    } else {
+        v
+    }
 }
 
-fn parse_port(port: &str, wildcard_ok: bool) -> Result<u16> {
-    if port == "*" {
-        return if wildcard_ok {
-            Ok(0)
-        } else {
-            Err(Error::Inval)
-        };
+/// glibc's inet_aton, which numeric getaddrinfo uses for IPv4: one to four
+/// parts, each decimal, octal (leading 0) or hex (0x), the last filling
+/// the remaining bytes (`127.1`, `0x7f000001`).
+fn inet_aton(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<u32> = s.split('.').map(aton_part).collect::<Option<_>>()?;
+    let (last, head) = parts.split_last()?;
+    if head.len() > 3 || head.iter().any(|v| *v > 255) {
+        return None;
     }
-    let p: u16 = port.parse().map_err(|_| Error::Inval)?;
-    if p == 0 && !wildcard_ok {
-        return Err(Error::Inval);
+    let room = 32 - 8 * head.len() as u32;
+    if room < 32 && *last >> room != 0 {
+        return None;
     }
-    Ok(p)
+    let mut ip = *last;
+    for (i, v) in head.iter().enumerate() {
+        ip |= v << (24 - 8 * i);
+    }
+    Some(Ipv4Addr::from(ip))
 }
 
-/// Resolves a host the way libzmq's bind does: `*`, a numeric address or
-/// a name; interface names other than addresses are not supported yet.
-fn resolve_local(host: &str, ipv6: bool) -> Result<IpAddr> {
-    if host == "*" {
-        return Ok(if ipv6 {
-            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-        } else {
-            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-        });
+fn aton_part(p: &str) -> Option<u32> {
+    let (digits, radix) = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+        Some(h) => (h, 16),
+        None if p.len() > 1 && p.starts_with('0') => (&p[1..], 8),
+        None => (p, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
     }
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        if ip.is_ipv6() && !ipv6 {
-            return Err(Error::NoDev);
-        }
-        return Ok(ip);
-    }
-    resolve(host, 0, ipv6)
-        .map(|a| a.ip())
-        .map_err(|_| Error::NoDev)
+    u32::from_str_radix(digits, radix).ok()
 }
 
-fn resolve(host: &str, port: u16, ipv6: bool) -> Result<SocketAddr> {
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|_| Error::Inval)?
-        .collect();
+/// A numeric address as getaddrinfo(AI_NUMERICHOST) reads it: IPv4 only
+/// without `ZMQ_IPV6`; with it IPv6, or IPv4 mapped into IPv6. None: not a
+/// literal; `Some(None)`: an IPv6 literal without `ZMQ_IPV6`, which no
+/// lookup could resolve either.
+fn numeric(host: &str, ipv6: bool) -> Option<Option<IpAddr>> {
+    if let Ok(v6) = host.parse::<Ipv6Addr>() {
+        return Some(ipv6.then_some(IpAddr::V6(v6)));
+    }
+    let v4 = inet_aton(host)?;
+    Some(Some(if ipv6 {
+        IpAddr::V6(v4.to_ipv6_mapped())
+    } else {
+        IpAddr::V4(v4)
+    }))
+}
+
+fn unspecified(ipv6: bool) -> IpAddr {
+    if ipv6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
+}
+
+/// The address getaddrinfo would put first: IPv4 without `ZMQ_IPV6`; with
+/// it IPv6, else IPv4 mapped (AI_V4MAPPED).
+fn pick(addrs: &[IpAddr], ipv6: bool) -> Option<IpAddr> {
+    let v4 = addrs.iter().find_map(|a| match a {
+        IpAddr::V4(v4) => Some(*v4),
+        IpAddr::V6(_) => None,
+    });
+    if !ipv6 {
+        return v4.map(IpAddr::V4);
+    }
     addrs
         .iter()
-        .find(|a| a.is_ipv4())
-        .or_else(|| addrs.iter().find(|a| ipv6 && a.is_ipv6()))
+        .find(|a| a.is_ipv6())
         .copied()
-        .ok_or(Error::Inval)
+        .or_else(|| v4.map(|v4| IpAddr::V6(v4.to_ipv6_mapped())))
+}
+
+/// libzmq's ip_resolver_t::resolve for `host:port`. `lookup` is asked only
+/// for a peer that is neither numeric nor bracketed numeric.
+fn resolve(
+    name: &str,
+    ipv6: bool,
+    role: Role,
+    lookup: &dyn Fn(&str) -> io::Result<Vec<IpAddr>>,
+) -> Result<SocketAddr> {
+    let bindable = role == Role::Bind;
+    let (host, port) = name.rsplit_once(':').ok_or(Error::Inval)?;
+    let port = match port {
+        "*" if bindable => 0,
+        "*" => return Err(Error::Inval),
+        "0" => 0,
+        // As libzmq: atoi, truncated to 16 bits, 0 refused.
+        p => match atoi(p) as u16 {
+            0 => return Err(Error::Inval),
+            p => p,
+        },
+    };
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inner) => inner,
+        None => host,
+    };
+    let (host, zone) = match host.rsplit_once('%') {
+        Some((h, z)) => {
+            let id = if z.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                nic::index_of(z).unwrap_or(0)
+            } else {
+                atoi(z) as u32
+            };
+            if id == 0 {
+                return Err(Error::Inval);
+            }
+            (h, id)
+        }
+        None => (host, 0),
+    };
+    // libzmq tries an interface name before a numeric address; numbers go
+    // first here so a plain bind costs no interface dump (no interface is
+    // named like an address).
+    let literal = numeric(host, ipv6);
+    let ip = if bindable && host == "*" {
+        unspecified(ipv6)
+    } else if let Some(Some(ip)) = literal {
+        ip
+    } else if bindable {
+        nic::address_of(host, ipv6).ok_or(Error::NoDev)?
+    } else if literal.is_some() {
+        return Err(Error::Inval);
+    } else {
+        let addrs = lookup(host).map_err(|_| Error::Inval)?;
+        pick(&addrs, ipv6).ok_or(Error::Inval)?
+    };
+    Ok(match ip {
+        IpAddr::V4(v4) => SocketAddr::new(IpAddr::V4(v4), port),
+        IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, 0, zone)),
+    })
+}
+
+/// For bindable addresses, which never look a name up.
+fn no_lookup(_: &str) -> io::Result<Vec<IpAddr>> {
+    Err(io::ErrorKind::NotFound.into())
 }
 
 fn endpoint_of(addr: SocketAddr) -> String {
@@ -159,10 +278,7 @@ fn endpoint_of(addr: SocketAddr) -> String {
 }
 
 pub fn bind(address: &str, tuning: &Tuning) -> Result<(Listener, String)> {
-    let (host, port) = split_host_port(address)?;
-    let port = parse_port(port, true)?;
-    let ip = resolve_local(host, tuning.ipv6)?;
-    let addr = SocketAddr::new(ip, port);
+    let addr = resolve(address, tuning.ipv6, Role::Bind, &no_lookup)?;
     let map = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::AddrInUse => Error::AddrInUse,
         std::io::ErrorKind::AddrNotAvailable => Error::AddrNotAvail,
@@ -184,66 +300,102 @@ pub fn bind(address: &str, tuning: &Tuning) -> Result<(Listener, String)> {
     Ok((Listener::Tcp(listener, tuning.clone()), endpoint_of(local)))
 }
 
-/// A connect's destination, kept by name so reconnects resolve again,
-/// with an optional source address (`tcp://src;dst`).
+/// libzmq's quick check of a connect address at `zmq_connect`: a host of
+/// letters, digits and `.-:%;[]_*` not starting with a sign, and a port
+/// starting with a digit. Anything else waits for resolution, which fails
+/// (and is retried) at each connect attempt.
+fn check_connect_syntax(address: &str) -> Result<()> {
+    let b = address.as_bytes();
+    let mut end = 0;
+    if b.first()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'[' || *c == b':')
+    {
+        end = 1 + b[1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || b".-:%;[]_*".contains(c))
+            .count();
+    }
+    if end != b.len() {
+        return Err(Error::Inval);
+    }
+    let (_, port) = address.rsplit_once(':').ok_or(Error::Inval)?;
+    if !port.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return Err(Error::Inval);
+    }
+    Ok(())
+}
+
+/// Where a connect attempt goes, once resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub peer: SocketAddr,
+    pub source: Option<SocketAddr>,
+}
+
+/// A connect's address as given (`[src;]host:port`), resolved anew at
+/// each attempt, so a name follows its DNS record across reconnects.
 #[derive(Clone, Debug)]
 pub struct ConnectAddress {
-    host: String,
-    port: u16,
-    source: Option<SocketAddr>,
+    address: String,
     tuning: Tuning,
 }
 
 impl ConnectAddress {
     pub fn parse(address: &str, tuning: &Tuning) -> Result<ConnectAddress> {
-        let (source, address) = match address.split_once(';') {
-            Some((src, dst)) => {
-                let (h, p) = split_host_port(src)?;
-                let port = parse_port(p, true)?;
-                let ip = resolve_local(h, tuning.ipv6)?;
-                (Some(SocketAddr::new(ip, port)), dst)
-            }
-            None => (None, address),
-        };
-        let (host, port) = split_host_port(address)?;
-        let port = parse_port(port, false)?;
-        if host == "*" {
-            return Err(Error::Inval);
-        }
-        let a = ConnectAddress {
-            host: host.to_string(),
-            port,
-            source,
+        check_connect_syntax(address)?;
+        Ok(ConnectAddress {
+            address: address.to_string(),
             tuning: tuning.clone(),
-        };
-        // An unresolvable name is refused now, as libzmq does.
-        a.resolve()?;
-        Ok(a)
+        })
     }
 
-    fn resolve(&self) -> Result<SocketAddr> {
-        if let Ok(ip) = self.host.parse::<IpAddr>() {
-            if ip.is_ipv6() && !self.tuning.ipv6 {
-                return Err(Error::Inval);
-            }
-            return Ok(SocketAddr::new(ip, self.port));
+    fn parts(&self) -> (Option<&str>, &str) {
+        match self.address.rsplit_once(';') {
+            Some((src, dst)) => (Some(src), dst),
+            None => (None, &self.address),
         }
-        resolve(&self.host, self.port, self.tuning.ipv6)
+    }
+
+    /// Whether resolving asks `Lookup` (a name, which may block); numeric
+    /// peers and interface-name sources resolve at once.
+    pub fn needs_lookup(&self) -> bool {
+        let asked = std::cell::Cell::new(false);
+        let probe = |_: &str| {
+            asked.set(true);
+            Err(io::ErrorKind::WouldBlock.into())
+        };
+        let _ = resolve(self.parts().1, self.tuning.ipv6, Role::Peer, &probe);
+        asked.get()
+    }
+
+    /// Resolves the peer (asking `lookup` for a name) and the source.
+    pub fn resolve(&self, lookup: &Lookup) -> io::Result<Resolved> {
+        let (src, dst) = self.parts();
+        let unresolved = |_| io::Error::from(io::ErrorKind::NotFound);
+        let source = match src {
+            Some(s) => {
+                Some(resolve(s, self.tuning.ipv6, Role::Bind, &no_lookup).map_err(unresolved)?)
+            }
+            None => None,
+        };
+        let peer = resolve(dst, self.tuning.ipv6, Role::Peer, &**lookup).map_err(unresolved)?;
+        Ok(Resolved { peer, source })
     }
 
     /// Starts a non-blocking connect with the socket's tcp options.
-    pub fn connect(&self) -> std::io::Result<mio::net::TcpStream> {
-        let addr = self
-            .resolve()
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::NotFound))?;
-        let sock = self.tuning.new_socket(&addr)?;
+    pub fn connect(&self, to: &Resolved) -> io::Result<mio::net::TcpStream> {
+        let sock = self.tuning.new_socket(&to.peer)?;
+        if to.peer.is_ipv6() {
+            // A mapped IPv4 peer needs it, as libzmq's connecter sets it.
+            let _ = sock.set_only_v6(false);
+        }
         self.tuning.apply(SockRef::from(&sock));
-        if let Some(src) = self.source {
+        if let Some(src) = to.source {
             sock.set_reuse_address(true)?;
             sock.bind(&src.into())?;
         }
         sock.set_nonblocking(true)?;
-        match sock.connect(&addr.into()) {
+        match sock.connect(&to.peer.into()) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(e) => return Err(e),
