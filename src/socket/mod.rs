@@ -416,7 +416,7 @@ impl Socket {
             _ => {
                 let mut inner = self.inner.lock();
                 self.process_commands(&mut inner)?;
-                let io = self.ctx.io_thread()?;
+                let io = self.ctx.io_thread_for(inner.options.affinity)?;
                 let (listener, resolved) = transport::bind(proto, address, &inner.options)?;
                 let link = self.link(&inner.options);
                 io.send(IoCommand::Listen {
@@ -460,7 +460,7 @@ impl Socket {
                 let mut inner = self.inner.lock();
                 self.process_commands(&mut inner)?;
                 let target = Target::parse(proto, address, &inner.options)?;
-                let io = self.ctx.io_thread()?;
+                let io = self.ctx.io_thread_for(inner.options.affinity)?;
                 // The pipe exists from now on, so messages queue before the
                 // peer does; a ROUTER without CONNECT_ROUTING_ID must wait
                 // for the peer's routing id, and IMMEDIATE waits by choice.
