@@ -52,6 +52,8 @@ struct Settings {
     thread_priority: i32,
     thread_sched_policy: i32,
     thread_name_prefix: i32,
+    /// CPUs named by THREAD_AFFINITY_CPU_ADD (and not removed since).
+    affinity_cpus: Vec<i32>,
 }
 
 /// A bound inproc endpoint.
@@ -101,7 +103,8 @@ impl Ctx {
                 zero_copy_recv: true,
                 thread_priority: -1,
                 thread_sched_policy: -1,
-                thread_name_prefix: -1,
+                thread_name_prefix: 0,
+                affinity_cpus: Vec::new(),
             }),
             sockets: Mutex::new(HashMap::new()),
             all_closed: Condvar::new(),
@@ -116,15 +119,24 @@ impl Ctx {
         let mut s = self.settings.lock();
         match option {
             opt::IO_THREADS if value >= 0 => s.io_threads = value,
-            opt::MAX_SOCKETS if (1..=SOCKET_LIMIT).contains(&value) => s.max_sockets = value,
+            // No upper bound: libzmq takes any count, its table grows.
+            opt::MAX_SOCKETS if value >= 1 => s.max_sockets = value,
             opt::MAX_MSGSZ if value >= 0 => s.max_msgsz = value,
             opt::IPV6 if value >= 0 => s.ipv6 = value != 0,
             opt::BLOCKY if value >= 0 => s.blocky = value != 0,
             opt::ZERO_COPY_RECV if value >= 0 => s.zero_copy_recv = value != 0,
             opt::THREAD_PRIORITY if value >= 0 => s.thread_priority = value,
             opt::THREAD_SCHED_POLICY if value >= 0 => s.thread_sched_policy = value,
-            opt::THREAD_NAME_PREFIX if value >= 0 => s.thread_name_prefix = value,
-            opt::THREAD_AFFINITY_CPU_ADD | opt::THREAD_AFFINITY_CPU_REMOVE if value >= 0 => {}
+            opt::THREAD_NAME_PREFIX => s.thread_name_prefix = value,
+            // Kept for libzmq's answers; threads are not pinned.
+            opt::THREAD_AFFINITY_CPU_ADD if value >= 0 => {
+                if !s.affinity_cpus.contains(&value) {
+                    s.affinity_cpus.push(value);
+                }
+            }
+            opt::THREAD_AFFINITY_CPU_REMOVE if s.affinity_cpus.contains(&value) => {
+                s.affinity_cpus.retain(|c| *c != value);
+            }
             _ => return Err(Error::Inval),
         }
         Ok(())

@@ -150,6 +150,19 @@ fn affinity_picks_threads() {
     // An affinity naming only threads that do not exist: EMTHREAD.
     assert!(matches!(ctx.io_thread_for(8), Err(Error::MThread)));
     assert!(ctx.io_thread_for(8 | 1).is_ok());
+    let nowhere = socket(&ctx, kind::PUSH);
+    nowhere
+        .set_option(id::AFFINITY, &8u64.to_ne_bytes())
+        .unwrap();
+    assert!(matches!(
+        nowhere.bind("tcp://127.0.0.1:*"),
+        Err(Error::MThread)
+    ));
+    assert!(matches!(
+        nowhere.connect("tcp://127.0.0.1:5555"),
+        Err(Error::MThread)
+    ));
+    nowhere.close();
     push.close();
     pull.close();
     ctx.terminate();
