@@ -177,11 +177,17 @@ const _: () = assert!(std::mem::align_of::<Msg>() <= 8);
 
 impl Drop for Msg {
     fn drop(&mut self) {
-        // The last reference to a small block: recycle it rather than free
-        // it (see `pool`).
-        if let Body::Block { buf, .. } = &mut self.body {
-            if let Some(class) = pool::class_of_block(buf.len()) {
-                if Arc::get_mut(buf).is_some() {
+        // The last reference to a block: recycle it rather than free it
+        // (see `pool`). A plain load rather than `Arc::get_mut`, whose
+        // compare-and-swap would cost a locked instruction on every drop of
+        // a shared slice. A count of 1 is final: we hold that reference and
+        // no `Weak` is ever made of a block. The fence pairs with the release
+        // decrement of whoever dropped the other references, so their
+        // accesses happen before the block's reuse.
+        if let Body::Block { buf, .. } = &self.body {
+            if Arc::strong_count(buf) == 1 {
+                if let Some(class) = pool::class_of_block(buf.len()) {
+                    std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
                     if let Body::Block { buf, .. } = std::mem::replace(&mut self.body, Body::Closed)
                     {
                         pool::give(class, buf);

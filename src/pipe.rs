@@ -350,7 +350,14 @@ impl PipeEnd {
                 complete -= start;
                 added = 1;
             }
-            s.frames.extend(self.staged.drain(..complete));
+            if s.frames.is_empty() && complete == self.staged.len() {
+                // The reader took everything: hand the staged frames over
+                // whole and keep the queue's empty buffer for staging.
+                let staged = VecDeque::from(std::mem::take(&mut self.staged));
+                self.staged = Vec::from(std::mem::replace(&mut s.frames, staged));
+            } else {
+                s.frames.extend(self.staged.drain(..complete));
+            }
             s.msgs += added;
             self.staged_msgs = 0;
             self.outq.visible.store(s.msgs, Ordering::Release);
