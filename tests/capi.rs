@@ -187,7 +187,7 @@ macro_rules! capi_tests {
 
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
-const OWN_TESTS: &[&str] = &["test_option_defaults"];
+const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts"];
 
 capi_tests!(
     test_connect_before_bind,
@@ -253,24 +253,58 @@ fn drop_in_debian_header() {
 /// except those `capi-tests/expected/option_defaults.allowed` explains.
 #[test]
 fn option_defaults_match_libzmq() {
-    let expected_path = repo_root().join("capi-tests/expected/option_defaults.txt");
-    let mut expected = fs::read_to_string(&expected_path)
+    matches_reference("test_option_defaults", "option_defaults", |expected| {
+        if cfg!(feature = "draft") {
+            // The reference is a stable build; ours then says it has the
+            // draft API.
+            expected.replace("zmq_has(\"draft\") = 0", "zmq_has(\"draft\") = 1")
+        } else {
+            expected
+        }
+    });
+}
+
+/// The reference must be what Debian's libzmq prints with the program as it
+/// is now: a change to the program comes with its new expected output.
+#[test]
+fn option_defaults_reference_is_current() {
+    reference_is_current("test_option_defaults", "option_defaults");
+}
+
+/// `capi-tests/test_api_facts.c` prints what zmq_poll, ZMQ_FD/ZMQ_EVENTS,
+/// signals (EINTR), ETERM, the proxies and message properties do, one fact
+/// per line. Compared with Debian's output as the option defaults are, with
+/// `capi-tests/expected/api_facts.{txt,allowed}`.
+#[test]
+fn api_facts_match_libzmq() {
+    matches_reference("test_api_facts", "api_facts", |expected| expected);
+}
+
+#[test]
+fn api_facts_reference_is_current() {
+    reference_is_current("test_api_facts", "api_facts");
+}
+
+/// Runs `capi-tests/<program>.c` on ours and diffs its output against
+/// `capi-tests/expected/<reference>.txt` (passed through `adjust`): every
+/// differing line must match an allowance in `<reference>.allowed`, and
+/// every allowance must still match a difference.
+fn matches_reference(program: &str, reference: &str, adjust: impl Fn(String) -> String) {
+    let expected_path = repo_root().join(format!("capi-tests/expected/{reference}.txt"));
+    let expected = fs::read_to_string(&expected_path)
         .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
-    if cfg!(feature = "draft") {
-        // The reference is a stable build; ours then says it has the draft API.
-        expected = expected.replace("zmq_has(\"draft\") = 0", "zmq_has(\"draft\") = 1");
-    }
-    let allowed_path = repo_root().join("capi-tests/expected/option_defaults.allowed");
+    let expected = adjust(expected);
+    let allowed_path = repo_root().join(format!("capi-tests/expected/{reference}.allowed"));
     let allowed = Allowances::load(&allowed_path);
 
-    let name = "test_option_defaults";
-    let bin = compile(name, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
+    let bin = compile(program, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
         lib.contains(our_lib_dir().to_str().unwrap()),
-        "{name} would load the wrong libzmq: {lib}"
+        "{program} would load the wrong libzmq: {lib}"
     );
-    let ours = run(&bin, None).unwrap_or_else(|e| panic!("{name} against ferrozmq failed:\n{e}"));
+    let ours =
+        run(&bin, None).unwrap_or_else(|e| panic!("{program} against ferrozmq failed:\n{e}"));
 
     let expected: Vec<&str> = expected.lines().collect();
     let ours: Vec<&str> = ours.lines().collect();
@@ -286,7 +320,7 @@ fn option_defaults_match_libzmq() {
         }
     }
     println!(
-        "option defaults: {} reference lines, {same} printed the same by ours; allowed \
+        "{reference}: {} reference lines, {same} printed the same by ours; allowed \
          differences: {} reference lines, {} lines of ours",
         expected.len(),
         only_ref.len(),
@@ -313,23 +347,22 @@ fn option_defaults_match_libzmq() {
     );
 }
 
-/// The reference must be what Debian's libzmq prints with the program as it
-/// is now: a change to the program comes with its new expected output.
-#[test]
-fn option_defaults_reference_is_current() {
+/// Builds `program` against Debian's libzmq and checks that it prints
+/// exactly `capi-tests/expected/<reference>.txt`.
+fn reference_is_current(program: &str, reference: &str) {
     if !Path::new("/usr/include/zmq.h").exists() {
         println!("skipped: /usr/include/zmq.h missing (apt-get install libzmq3-dev)");
         return;
     }
-    let name = "test_option_defaults";
-    let bin = compile(name, &Flavor::Debian).unwrap_or_else(|e| panic!("{e}"));
+    let bin = compile(program, &Flavor::Debian).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
         !lib.contains(our_lib_dir().to_str().unwrap()),
-        "{name} should load Debian's libzmq here: {lib}"
+        "{program} should load Debian's libzmq here: {lib}"
     );
-    let out = run(&bin, None).unwrap_or_else(|e| panic!("{name} against Debian's libzmq: {e}"));
-    let path = repo_root().join("capi-tests/expected/option_defaults.txt");
+    let out =
+        run(&bin, None).unwrap_or_else(|e| panic!("{program} against Debian's libzmq: {e}"));
+    let path = repo_root().join(format!("capi-tests/expected/{reference}.txt"));
     let expected = fs::read_to_string(&path).unwrap_or_default();
     if out != expected {
         let (_, only_ref, only_new) = line_diff(
@@ -338,7 +371,7 @@ fn option_defaults_reference_is_current() {
         );
         panic!(
             "{} is not what Debian's libzmq prints now; regenerate it:\n  cc \
-             capi-tests/{name}.c -lzmq -o /tmp/{name} && /tmp/{name} > {}\n\
+             capi-tests/{program}.c -lzmq -lpthread -o /tmp/{program} && /tmp/{program} > {}\n\
              checked in only:\n{}\nprinted only:\n{}",
             path.display(),
             path.display(),

@@ -110,24 +110,26 @@ fn remaining_ms(deadline: Option<Instant>) -> c_int {
     }
 }
 
-/// Sleeps as libzmq does when there is nothing to poll: for `timeout` ms
-/// (None: until a signal), returning early, without error, when a signal
-/// handler runs (libzmq's `usleep` is not restarted either).
-pub(crate) fn sleep_interruptible(timeout: Option<Duration>) {
-    match timeout {
+/// Sleeps as libzmq does when there is nothing to poll: for `timeout`
+/// (None: until a signal). A signal handler that runs ends the sleep with
+/// `Error::Intr`, as libzmq's `usleep` does (it is not restarted).
+pub(crate) fn sleep_interruptible(timeout: Option<Duration>) -> Result<()> {
+    let rc = match timeout {
         Some(d) => {
             let ts = libc::timespec {
                 tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
                 tv_nsec: d.subsec_nanos() as libc::c_long,
             };
             // SAFETY: ts is a valid timespec; the remainder is not wanted.
-            unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
+            unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) }
         }
-        // SAFETY: pause() has no arguments; it returns after a handler ran.
-        None => unsafe {
-            libc::pause();
-        },
+        // SAFETY: pause() takes nothing and returns after a handler ran.
+        None => unsafe { libc::pause() },
+    };
+    if rc < 0 {
+        return Err(Error::from(std::io::Error::last_os_error()));
     }
+    Ok(())
 }
 
 /// Waits until at least one of `watches` is ready, `deadline` passes or an
@@ -220,10 +222,10 @@ pub extern "C" fn zmq_poll(items_: *mut zmq_pollitem_t, nitems_: c_int, timeout_
         }
         if nitems_ == 0 {
             // Nothing to watch: the call is a sleep, as in libzmq, which a
-            // signal cuts short (still returning 0).
+            // signal cuts short with EINTR.
             if timeout_ != 0 {
-                let forever = u64::try_from(timeout_).is_err();
-                sleep_interruptible((!forever).then(|| Duration::from_millis(timeout_ as u64)));
+                let ms = u64::try_from(timeout_).ok();
+                sleep_interruptible(ms.map(Duration::from_millis))?;
             }
             return Ok(0);
         }
