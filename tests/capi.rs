@@ -99,10 +99,19 @@ fn resolved_libzmq(bin: &Path, ld_path: Option<&Path>) -> String {
 }
 
 fn run(bin: &Path, ld_path: Option<&Path>) -> Result<String, String> {
-    let log = bin.with_extension("log");
+    run_args(bin, ld_path, &[])
+}
+
+/// As [`run`], passing `args` (the test programs take a transport).
+fn run_args(bin: &Path, ld_path: Option<&Path>, args: &[&str]) -> Result<String, String> {
+    let log = match args {
+        [] => bin.with_extension("log"),
+        _ => bin.with_extension(format!("{}.log", args.join("-"))),
+    };
     let file = fs::File::create(&log).unwrap();
     let mut cmd = Command::new(bin);
-    cmd.stdin(Stdio::null())
+    cmd.args(args)
+        .stdin(Stdio::null())
         .stdout(file.try_clone().unwrap())
         .stderr(file);
     match ld_path {
@@ -135,16 +144,42 @@ fn run(bin: &Path, ld_path: Option<&Path>) -> Result<String, String> {
 }
 
 fn run_ours(name: &str) {
+    run_ours_args(name, &[]);
+}
+
+fn run_ours_args(name: &str, args: &[&str]) {
     let bin = compile(name, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
         lib.contains(our_lib_dir().to_str().unwrap()),
         "{name} would load the wrong libzmq: {lib}"
     );
-    match run(&bin, None) {
+    match run_args(&bin, None, args) {
         Ok(out) => print!("{out}"),
-        Err(e) => panic!("{name} against ferrozmq failed:\n{e}"),
+        Err(e) => panic!("{name} {args:?} against ferrozmq failed:\n{e}"),
     }
+}
+
+/// The ZMQ_FD epoll loops over the wire transports too (the programs
+/// default to inproc).
+#[test]
+fn test_epoll_tcp() {
+    run_ours_args("test_epoll", &["tcp"]);
+}
+
+#[test]
+fn test_epoll_ipc() {
+    run_ours_args("test_epoll", &["ipc"]);
+}
+
+#[test]
+fn test_poll_tcp() {
+    run_ours_args("test_poll", &["tcp"]);
+}
+
+#[test]
+fn test_poll_ipc() {
+    run_ours_args("test_poll", &["ipc"]);
 }
 
 /// Every `capi-tests/test_*.c`, sorted.
@@ -360,8 +395,7 @@ fn reference_is_current(program: &str, reference: &str) {
         !lib.contains(our_lib_dir().to_str().unwrap()),
         "{program} should load Debian's libzmq here: {lib}"
     );
-    let out =
-        run(&bin, None).unwrap_or_else(|e| panic!("{program} against Debian's libzmq: {e}"));
+    let out = run(&bin, None).unwrap_or_else(|e| panic!("{program} against Debian's libzmq: {e}"));
     let path = repo_root().join(format!("capi-tests/expected/{reference}.txt"));
     let expected = fs::read_to_string(&path).unwrap_or_default();
     if out != expected {
