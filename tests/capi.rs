@@ -59,6 +59,9 @@ fn compile(name: &str, flavor: &Flavor) -> Result<PathBuf, String> {
     };
     let out = scratch_dir().join(format!("{name}-{suffix}"));
     let mut cmd = c_compiler();
+    if matches!(flavor, Flavor::Ours) && cfg!(feature = "draft") && DRAFT_PROGRAMS.contains(&name) {
+        cmd.arg("-DZMQ_BUILD_DRAFT_API");
+    }
     cmd.arg("-Wall")
         .arg(&src)
         .arg("-o")
@@ -173,6 +176,50 @@ fn test_epoll_ipc() {
 }
 
 #[test]
+fn test_poller_tcp() {
+    run_ours_args("test_poller", &["tcp"]);
+}
+
+/// `zmq_poller_event_t` in our header has the layout of Debian's (draft)
+/// declaration: a program compiled against either sees the same offsets.
+#[test]
+fn poller_event_layout_matches_debian() {
+    let src = scratch_dir().join("poller_layout.c");
+    fs::write(
+        &src,
+        "#include <stdio.h>\n#include <stddef.h>\n#include <zmq.h>\nint main (void) {\n\
+         printf (\"%zu %zu %zu %zu %zu %zu\\n\", sizeof (zmq_poller_event_t),\n\
+         _Alignof (zmq_poller_event_t), offsetof (zmq_poller_event_t, socket),\n\
+         offsetof (zmq_poller_event_t, fd), offsetof (zmq_poller_event_t, user_data),\n\
+         offsetof (zmq_poller_event_t, events));\n return 0;\n}\n",
+    )
+    .unwrap();
+    let layout = |include: &Path, tag: &str| -> String {
+        let bin = scratch_dir().join(format!("poller_layout-{tag}"));
+        let mut cmd = c_compiler();
+        cmd.args(["-std=c11", "-DZMQ_BUILD_DRAFT_API", "-I"])
+            .arg(include)
+            .arg(&src)
+            .arg("-o")
+            .arg(&bin);
+        let out = cmd.output().expect("run C compiler");
+        assert!(
+            out.status.success(),
+            "{tag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        run(&bin, None).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let ours = layout(&repo_root().join("include"), "ours");
+    assert_eq!(ours.trim(), "32 8 0 8 16 24", "our zmq_poller_event_t");
+    if !Path::new("/usr/include/zmq.h").exists() {
+        println!("skipped: /usr/include/zmq.h missing (apt-get install libzmq3-dev)");
+        return;
+    }
+    assert_eq!(ours, layout(Path::new("/usr/include"), "debian"));
+}
+
+#[test]
 fn test_poll_tcp() {
     run_ours_args("test_poll", &["tcp"]);
 }
@@ -220,6 +267,10 @@ macro_rules! capi_tests {
     };
 }
 
+/// Programs of the draft API: built with `ZMQ_BUILD_DRAFT_API` when ours
+/// has it (`--features draft`); otherwise they only say they were skipped.
+const DRAFT_PROGRAMS: &[&str] = &["test_poller"];
+
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
 const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts"];
@@ -237,6 +288,7 @@ capi_tests!(
     test_patterns,
     test_pipeline,
     test_poll,
+    test_poller,
     test_proxy,
     test_pubsub,
     test_reqrep,
