@@ -825,13 +825,13 @@ static void proxies (void)
     printf ("steerable: client recv %s\n", recv_text (client, 0));
     print_stats (ctl, "steerable:");
     zmq_send (ctl, "PAUSE", 5, 0);
-    msleep (100);
+    /* Its answer means PAUSE (sent before) was handled. */
+    print_stats (ctl, "steerable: paused,");
     zmq_send (client, "held", 4, 0);
     zmq_pollitem_t it = {server, 0, ZMQ_POLLIN, 0};
     rc = zmq_poll (&it, 1, 200);
     printf ("steerable: paused, message waiting 200 ms: zmq_poll %s\n",
             rcs (rc, errno));
-    print_stats (ctl, "steerable: paused,");
     zmq_send (ctl, "RESUME", 6, 0);
     printf ("steerable: resumed, server recv %s\n", recv_text (server, 0));
     zmq_send (ctl, "TERMINATE", 9, 0);

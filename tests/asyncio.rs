@@ -73,7 +73,10 @@ fn run(python: &str, lib: &Path, transport: &str) -> String {
     );
     match status {
         Some(st) if st.success() => {}
-        Some(st) => panic!("asyncio {transport} on {} failed ({st}):\n{text}", lib.display()),
+        Some(st) => panic!(
+            "asyncio {transport} on {} failed ({st}):\n{text}",
+            lib.display()
+        ),
         None => panic!("asyncio {transport} on {} hung:\n{text}", lib.display()),
     }
     let real = std::fs::canonicalize(lib).unwrap_or_else(|_| lib.to_path_buf());
