@@ -111,6 +111,9 @@ struct iovec;
 #define ZMQ_MSG_PROPERTY_SOCKET_TYPE "Socket-Type"
 #define ZMQ_MSG_PROPERTY_USER_ID "User-Id"
 #define ZMQ_MSG_PROPERTY_PEER_ADDRESS "Peer-Address"
+
+/* Draft: the zmq_poller_* functions are present. */
+#define ZMQ_HAVE_POLLER
 #endif
 
 
@@ -649,6 +652,30 @@ typedef struct zmq_pollitem_t {
     short revents;
 } zmq_pollitem_t;
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ One signalled registration, as `zmq_poller_wait_all` reports it.
+ */
+typedef struct zmq_poller_event_t {
+    /*
+     The socket, or NULL for a plain descriptor.
+     */
+    void *socket;
+    /*
+     The descriptor, or -1 for a socket.
+     */
+    zmq_fd_t fd;
+    /*
+     What was given at registration.
+     */
+    void *user_data;
+    /*
+     The events that occurred.
+     */
+    short events;
+} zmq_poller_event_t;
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -721,6 +748,85 @@ int zmq_socket_monitor(void *s_, const char *addr_, int events_);
  how many items have `revents` set.
  */
 int zmq_poll(struct zmq_pollitem_t *items_, int nitems_, long timeout_);
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+void *zmq_poller_new(void);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Destroys the poller and sets `*poller_p` to NULL; registrations go with
+ it (the sockets are not touched).
+ */
+int zmq_poller_destroy(void **poller_p);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ How many sockets and descriptors are registered, whatever their events.
+ */
+int zmq_poller_size(void *poller_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Registers a socket; it may ask for no events (activated later with
+ `zmq_poller_modify`). A socket registered already is `EINVAL`.
+ */
+int zmq_poller_add(void *poller_, void *socket_, void *user_data_, short events_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+int zmq_poller_modify(void *poller_, void *socket_, short events_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Unregisters a socket. libzmq requires this before `zmq_close`; a socket
+ closed while registered (undefined behaviour there) can still be
+ removed here, by the handle it had.
+ */
+int zmq_poller_remove(void *poller_, void *socket_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Registers a plain descriptor; one registered already is `EINVAL`.
+ */
+int zmq_poller_add_fd(void *poller_, zmq_fd_t fd_, void *user_data_, short events_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+int zmq_poller_modify_fd(void *poller_, zmq_fd_t fd_, short events_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+int zmq_poller_remove_fd(void *poller_, zmq_fd_t fd_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Waits for at most `n_events_` events (timeout in ms: -1 forever, 0 just
+ looks). Returns how many were written, never 0: with none, -1/`EAGAIN`.
+ */
+int zmq_poller_wait_all(void *poller_, struct zmq_poller_event_t *events_, int n_events_, long timeout_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ One event; 0 on success. On failure a non-NULL `event_` is cleared, so
+ a caller that skips the return value does not act on stale data.
+ */
+int zmq_poller_wait(void *poller_, struct zmq_poller_event_t *event_, long timeout_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ The poller's own descriptor exists only for thread-safe sockets, which
+ we do not have: `EINVAL`, and `*fd_` is left alone.
+ */
+int zmq_poller_fd(void *poller_, zmq_fd_t *fd_);
+#endif
 
 int zmq_proxy(void *frontend_, void *backend_, void *capture_);
 

@@ -1,15 +1,27 @@
 //! `zmq_proxy` and `zmq_proxy_steerable`: shuttles messages between two
 //! sockets, optionally copying each frame to a capture socket, and obeys
 //! PAUSE, RESUME, TERMINATE and STATISTICS on a control socket.
-//! Returns `Ok` on TERMINATE and an error otherwise (`ETERM` when the
-//! context ends).
+//!
+//! As libzmq 4.3.4's proxy, it forwards from a socket only while the other
+//! side can take a message (`ZMQ_POLLOUT`), so a backend that cannot send
+//! holds messages back instead of blocking the loop, and the control socket
+//! is still obeyed meanwhile. A message is moved in bursts of at most
+//! [`BURST`] messages, so one busy direction cannot starve the other.
+//!
+//! Returns `Ok` on TERMINATE and an error otherwise: `ETERM` when the
+//! context ends, `EINTR` when a signal handler runs in the proxy's thread.
 
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::signaler::MultiWaiter;
-use crate::socket::{Socket, DONTWAIT, POLLIN, SNDMORE};
+use crate::socket::{Socket, DONTWAIT, POLLIN, POLLOUT, SNDMORE};
 
-/// Messages and bytes that went through one side, as STATISTICS reports.
+/// Messages moved in one direction before the other gets its turn
+/// (libzmq's `proxy_burst_size`).
+const BURST: usize = 1000;
+
+/// What STATISTICS reports for one socket: messages (a multipart message
+/// counts once, as in libzmq 4.3) and bytes, received and sent.
 #[derive(Default, Clone, Copy)]
 struct Counters {
     msgs_in: u64,
@@ -18,53 +30,81 @@ struct Counters {
     bytes_out: u64,
 }
 
-/// Moves every frame of one message from `from` to `to` (and `capture`).
+/// Sends a frame to the capture socket, if any, sharing its payload.
+fn capture(capture: Option<&Socket>, msg: &Msg, more: bool) -> Result<()> {
+    if let Some(cap) = capture {
+        let mut copy = msg.share();
+        cap.send(&mut copy, if more { SNDMORE } else { 0 })?;
+    }
+    Ok(())
+}
+
+/// Moves up to [`BURST`] whole messages from `from` to `to` (copying each
+/// frame to `capture`). Stops early when `from` has nothing more; sending
+/// blocks as the destination's `ZMQ_SNDTIMEO` says, as in libzmq.
 fn forward(
     from: &Socket,
     to: &Socket,
-    capture: Option<&Socket>,
+    capture_socket: Option<&Socket>,
     from_stats: &mut Counters,
     to_stats: &mut Counters,
 ) -> Result<()> {
-    loop {
-        let mut msg = from.recv(DONTWAIT)?;
-        let more = msg.more();
-        let size = msg.len() as u64;
-        let flags = if more { SNDMORE } else { 0 };
-        if let Some(cap) = capture {
-            let mut copy = msg.share();
-            cap.send(&mut copy, flags)?;
+    for _ in 0..BURST {
+        let mut size = 0u64;
+        let mut first = true;
+        loop {
+            let mut msg = match from.recv(DONTWAIT) {
+                Ok(m) => m,
+                // Nothing (more) to take: the burst ends. A message is
+                // atomic, so this only happens before its first frame.
+                Err(Error::Again) if first => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            first = false;
+            let more = msg.more();
+            size += msg.len() as u64;
+            capture(capture_socket, &msg, more)?;
+            to.send(&mut msg, if more { SNDMORE } else { 0 })?;
+            if !more {
+                break;
+            }
         }
-        to.send(&mut msg, flags)?;
-        // libzmq counts a message per frame.
         from_stats.msgs_in += 1;
         from_stats.bytes_in += size;
         to_stats.msgs_out += 1;
         to_stats.bytes_out += size;
-        if !more {
-            return Ok(());
-        }
     }
+    Ok(())
 }
 
-enum Control {
-    Run,
-    Pause,
-    Terminate,
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Active,
+    Paused,
+    Terminated,
 }
 
-/// Reads one control command; answers STATISTICS with eight 64-bit
-/// counters (frontend in/out, then backend), as libzmq does. Unknown
-/// commands are ignored where libzmq aborts.
-fn control(ctl: &Socket, state: Control, front: Counters, back: Counters) -> Result<Control> {
-    let mut cmd = ctl.recv(DONTWAIT)?;
-    while cmd.more() {
-        cmd = ctl.recv(DONTWAIT)?;
+/// Handles one control command. Every command is copied to the capture
+/// socket first, as libzmq does. STATISTICS is answered with eight 64-bit
+/// counters (frontend in/out, then backend). libzmq aborts on an unknown
+/// command and fails on a multipart one; both are ignored here.
+fn control(
+    ctl: &Socket,
+    capture_socket: Option<&Socket>,
+    state: State,
+    front: &Counters,
+    back: &Counters,
+) -> Result<State> {
+    let cmd = ctl.recv(DONTWAIT)?;
+    if cmd.more() {
+        while ctl.recv(DONTWAIT)?.more() {}
+        return Ok(state);
     }
+    capture(capture_socket, &cmd, false)?;
     Ok(match cmd.data() {
-        b"PAUSE" => Control::Pause,
-        b"RESUME" => Control::Run,
-        b"TERMINATE" => Control::Terminate,
+        b"PAUSE" => State::Paused,
+        b"RESUME" => State::Active,
+        b"TERMINATE" => State::Terminated,
         b"STATISTICS" => {
             let values = [
                 front.msgs_in,
@@ -78,7 +118,7 @@ fn control(ctl: &Socket, state: Control, front: Counters, back: Counters) -> Res
             ];
             for (i, v) in values.iter().enumerate() {
                 let mut m = Msg::from_slice(&v.to_ne_bytes());
-                ctl.send(&mut m, if i < 7 { SNDMORE } else { 0 })?;
+                ctl.send(&mut m, if i + 1 < values.len() { SNDMORE } else { 0 })?;
             }
             state
         }
@@ -86,58 +126,56 @@ fn control(ctl: &Socket, state: Control, front: Counters, back: Counters) -> Res
     })
 }
 
-/// Runs until TERMINATE (`Ok`) or an error (`ETERM` when the context ends).
+/// Runs until TERMINATE (`Ok`) or an error (`ETERM` when the context ends,
+/// `EINTR` on a signal).
 pub fn proxy(
     frontend: &Socket,
     backend: &Socket,
-    capture: Option<&Socket>,
+    capture_socket: Option<&Socket>,
     control_socket: Option<&Socket>,
 ) -> Result<()> {
-    let mut fds = vec![frontend.fd(), backend.fd()];
-    if let Some(c) = control_socket {
-        fds.push(c.fd());
+    let same = std::ptr::eq(frontend, backend);
+    let mut fds = vec![frontend.fd()];
+    // epoll refuses a descriptor registered twice (EEXIST): one socket on
+    // both sides, or also as the control socket, is watched once.
+    for s in [Some(backend), control_socket].into_iter().flatten() {
+        if !fds.contains(&s.fd()) {
+            fds.push(s.fd());
+        }
     }
     let mut waiter = MultiWaiter::new(&fds).map_err(Error::from)?;
-    let same = std::ptr::eq(frontend, backend);
     let (mut front, mut back) = (Counters::default(), Counters::default());
-    let mut state = Control::Run;
+    let mut state = State::Active;
     loop {
+        // Each look at ZMQ_EVENTS drains that socket's doorbell first, so a
+        // change after the look wakes the wait below: nothing is missed and
+        // an idle proxy sleeps.
         let mut busy = false;
         if let Some(ctl) = control_socket {
             if ctl.events()? & POLLIN != 0 {
-                state = control(ctl, state, front, back)?;
+                state = control(ctl, capture_socket, state, &front, &back)?;
                 busy = true;
-                if matches!(state, Control::Terminate) {
+                if state == State::Terminated {
                     return Ok(());
                 }
             }
         }
-        if matches!(state, Control::Run) {
-            if frontend.events()? & POLLIN != 0 {
-                let stats = if same { None } else { Some(&mut back) };
-                let mut scratch = Counters::default();
-                match forward(
-                    frontend,
-                    backend,
-                    capture,
-                    &mut front,
-                    stats.unwrap_or(&mut scratch),
-                ) {
-                    Ok(()) => busy = true,
-                    Err(Error::Again) => {}
-                    Err(e) => return Err(e),
-                }
+        if state == State::Active {
+            let front_ev = frontend.events()?;
+            let back_ev = if same { front_ev } else { backend.events()? };
+            // One socket on both sides: what it receives goes back out
+            // through it, whatever ZMQ_POLLOUT says (as libzmq).
+            if front_ev & POLLIN != 0 && (same || back_ev & POLLOUT != 0) {
+                forward(frontend, backend, capture_socket, &mut front, &mut back)?;
+                busy = true;
             }
-            if !same && backend.events()? & POLLIN != 0 {
-                match forward(backend, frontend, capture, &mut back, &mut front) {
-                    Ok(()) => busy = true,
-                    Err(Error::Again) => {}
-                    Err(e) => return Err(e),
-                }
+            if !same && back_ev & POLLIN != 0 && front_ev & POLLOUT != 0 {
+                forward(backend, frontend, capture_socket, &mut back, &mut front)?;
+                busy = true;
             }
         }
         if !busy {
-            waiter.wait(None);
+            waiter.wait(None)?;
         }
     }
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::Mutex;
 
+use crate::error::{Error, Result};
+
 const WAKE: Token = Token(0);
 
 pub struct Signaler {
@@ -41,10 +43,15 @@ impl Signaler {
 
     /// Waits for a ring, at most `timeout` (None: forever). Spurious
     /// returns happen: callers re-check their condition in a loop.
-    pub fn wait(&self, timeout: Option<Duration>) {
+    ///
+    /// A signal delivered to this thread ends the wait with `Error::Intr`,
+    /// which blocking calls pass on as libzmq does (its `recv`, `send` and
+    /// `zmq_poll` return -1/EINTR, with or without `SA_RESTART`, since
+    /// `poll(2)` is never restarted).
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<()> {
         let mut guard = self.poll.lock();
         let (poll, events) = &mut *guard;
-        let _ = poll.poll(events, timeout);
+        poll_once(poll, events, timeout)
     }
 
     /// Consumes pending rings without blocking, so `ZMQ_FD` reads as idle
@@ -84,7 +91,16 @@ impl MultiWaiter {
         })
     }
 
-    pub fn wait(&mut self, timeout: Option<Duration>) {
-        let _ = self.poll.poll(&mut self.events, timeout);
+    /// As [`Signaler::wait`]: spurious returns happen, a signal is
+    /// `Error::Intr`.
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<()> {
+        poll_once(&mut self.poll, &mut self.events, timeout)
     }
+}
+
+/// One `epoll_wait`. mio does not retry after a signal, so EINTR reaches us
+/// and becomes `Error::Intr`; any other failure (none is expected on a valid
+/// epoll descriptor) is passed on rather than turned into a busy loop.
+fn poll_once(poll: &mut Poll, events: &mut Events, timeout: Option<Duration>) -> Result<()> {
+    poll.poll(events, timeout).map_err(Error::from)
 }

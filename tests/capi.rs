@@ -59,6 +59,9 @@ fn compile(name: &str, flavor: &Flavor) -> Result<PathBuf, String> {
     };
     let out = scratch_dir().join(format!("{name}-{suffix}"));
     let mut cmd = c_compiler();
+    if matches!(flavor, Flavor::Ours) && cfg!(feature = "draft") && DRAFT_PROGRAMS.contains(&name) {
+        cmd.arg("-DZMQ_BUILD_DRAFT_API");
+    }
     cmd.arg("-Wall")
         .arg(&src)
         .arg("-o")
@@ -99,10 +102,19 @@ fn resolved_libzmq(bin: &Path, ld_path: Option<&Path>) -> String {
 }
 
 fn run(bin: &Path, ld_path: Option<&Path>) -> Result<String, String> {
-    let log = bin.with_extension("log");
+    run_args(bin, ld_path, &[])
+}
+
+/// As [`run`], passing `args` (the test programs take a transport).
+fn run_args(bin: &Path, ld_path: Option<&Path>, args: &[&str]) -> Result<String, String> {
+    let log = match args {
+        [] => bin.with_extension("log"),
+        _ => bin.with_extension(format!("{}.log", args.join("-"))),
+    };
     let file = fs::File::create(&log).unwrap();
     let mut cmd = Command::new(bin);
-    cmd.stdin(Stdio::null())
+    cmd.args(args)
+        .stdin(Stdio::null())
         .stdout(file.try_clone().unwrap())
         .stderr(file);
     match ld_path {
@@ -135,16 +147,86 @@ fn run(bin: &Path, ld_path: Option<&Path>) -> Result<String, String> {
 }
 
 fn run_ours(name: &str) {
+    run_ours_args(name, &[]);
+}
+
+fn run_ours_args(name: &str, args: &[&str]) {
     let bin = compile(name, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
         lib.contains(our_lib_dir().to_str().unwrap()),
         "{name} would load the wrong libzmq: {lib}"
     );
-    match run(&bin, None) {
+    match run_args(&bin, None, args) {
         Ok(out) => print!("{out}"),
-        Err(e) => panic!("{name} against ferrozmq failed:\n{e}"),
+        Err(e) => panic!("{name} {args:?} against ferrozmq failed:\n{e}"),
     }
+}
+
+/// The ZMQ_FD epoll loops over the wire transports too (the programs
+/// default to inproc).
+#[test]
+fn test_epoll_tcp() {
+    run_ours_args("test_epoll", &["tcp"]);
+}
+
+#[test]
+fn test_epoll_ipc() {
+    run_ours_args("test_epoll", &["ipc"]);
+}
+
+#[test]
+fn test_poller_tcp() {
+    run_ours_args("test_poller", &["tcp"]);
+}
+
+/// `zmq_poller_event_t` in our header has the layout of Debian's (draft)
+/// declaration: a program compiled against either sees the same offsets.
+#[test]
+fn poller_event_layout_matches_debian() {
+    let src = scratch_dir().join("poller_layout.c");
+    fs::write(
+        &src,
+        "#include <stdio.h>\n#include <stddef.h>\n#include <zmq.h>\nint main (void) {\n\
+         printf (\"%zu %zu %zu %zu %zu %zu\\n\", sizeof (zmq_poller_event_t),\n\
+         _Alignof (zmq_poller_event_t), offsetof (zmq_poller_event_t, socket),\n\
+         offsetof (zmq_poller_event_t, fd), offsetof (zmq_poller_event_t, user_data),\n\
+         offsetof (zmq_poller_event_t, events));\n return 0;\n}\n",
+    )
+    .unwrap();
+    let layout = |include: &Path, tag: &str| -> String {
+        let bin = scratch_dir().join(format!("poller_layout-{tag}"));
+        let mut cmd = c_compiler();
+        cmd.args(["-std=c11", "-DZMQ_BUILD_DRAFT_API", "-I"])
+            .arg(include)
+            .arg(&src)
+            .arg("-o")
+            .arg(&bin);
+        let out = cmd.output().expect("run C compiler");
+        assert!(
+            out.status.success(),
+            "{tag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        run(&bin, None).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let ours = layout(&repo_root().join("include"), "ours");
+    assert_eq!(ours.trim(), "32 8 0 8 16 24", "our zmq_poller_event_t");
+    if !Path::new("/usr/include/zmq.h").exists() {
+        println!("skipped: /usr/include/zmq.h missing (apt-get install libzmq3-dev)");
+        return;
+    }
+    assert_eq!(ours, layout(Path::new("/usr/include"), "debian"));
+}
+
+#[test]
+fn test_poll_tcp() {
+    run_ours_args("test_poll", &["tcp"]);
+}
+
+#[test]
+fn test_poll_ipc() {
+    run_ours_args("test_poll", &["ipc"]);
 }
 
 /// Every `capi-tests/test_*.c`, sorted.
@@ -185,9 +267,13 @@ macro_rules! capi_tests {
     };
 }
 
+/// Programs of the draft API: built with `ZMQ_BUILD_DRAFT_API` when ours
+/// has it (`--features draft`); otherwise they only say they were skipped.
+const DRAFT_PROGRAMS: &[&str] = &["test_poller"];
+
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
-const OWN_TESTS: &[&str] = &["test_option_defaults"];
+const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts"];
 
 capi_tests!(
     test_connect_before_bind,
@@ -202,6 +288,7 @@ capi_tests!(
     test_patterns,
     test_pipeline,
     test_poll,
+    test_poller,
     test_proxy,
     test_pubsub,
     test_reqrep,
@@ -254,24 +341,58 @@ fn drop_in_debian_header() {
 /// except those `capi-tests/expected/option_defaults.allowed` explains.
 #[test]
 fn option_defaults_match_libzmq() {
-    let expected_path = repo_root().join("capi-tests/expected/option_defaults.txt");
-    let mut expected = fs::read_to_string(&expected_path)
+    matches_reference("test_option_defaults", "option_defaults", |expected| {
+        if cfg!(feature = "draft") {
+            // The reference is a stable build; ours then says it has the
+            // draft API.
+            expected.replace("zmq_has(\"draft\") = 0", "zmq_has(\"draft\") = 1")
+        } else {
+            expected
+        }
+    });
+}
+
+/// The reference must be what Debian's libzmq prints with the program as it
+/// is now: a change to the program comes with its new expected output.
+#[test]
+fn option_defaults_reference_is_current() {
+    reference_is_current("test_option_defaults", "option_defaults");
+}
+
+/// `capi-tests/test_api_facts.c` prints what zmq_poll, ZMQ_FD/ZMQ_EVENTS,
+/// signals (EINTR), ETERM, the proxies and message properties do, one fact
+/// per line. Compared with Debian's output as the option defaults are, with
+/// `capi-tests/expected/api_facts.{txt,allowed}`.
+#[test]
+fn api_facts_match_libzmq() {
+    matches_reference("test_api_facts", "api_facts", |expected| expected);
+}
+
+#[test]
+fn api_facts_reference_is_current() {
+    reference_is_current("test_api_facts", "api_facts");
+}
+
+/// Runs `capi-tests/<program>.c` on ours and diffs its output against
+/// `capi-tests/expected/<reference>.txt` (passed through `adjust`): every
+/// differing line must match an allowance in `<reference>.allowed`, and
+/// every allowance must still match a difference.
+fn matches_reference(program: &str, reference: &str, adjust: impl Fn(String) -> String) {
+    let expected_path = repo_root().join(format!("capi-tests/expected/{reference}.txt"));
+    let expected = fs::read_to_string(&expected_path)
         .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
-    if cfg!(feature = "draft") {
-        // The reference is a stable build; ours then says it has the draft API.
-        expected = expected.replace("zmq_has(\"draft\") = 0", "zmq_has(\"draft\") = 1");
-    }
-    let allowed_path = repo_root().join("capi-tests/expected/option_defaults.allowed");
+    let expected = adjust(expected);
+    let allowed_path = repo_root().join(format!("capi-tests/expected/{reference}.allowed"));
     let allowed = Allowances::load(&allowed_path);
 
-    let name = "test_option_defaults";
-    let bin = compile(name, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
+    let bin = compile(program, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
         lib.contains(our_lib_dir().to_str().unwrap()),
-        "{name} would load the wrong libzmq: {lib}"
+        "{program} would load the wrong libzmq: {lib}"
     );
-    let ours = run(&bin, None).unwrap_or_else(|e| panic!("{name} against ferrozmq failed:\n{e}"));
+    let ours =
+        run(&bin, None).unwrap_or_else(|e| panic!("{program} against ferrozmq failed:\n{e}"));
 
     let expected: Vec<&str> = expected.lines().collect();
     let ours: Vec<&str> = ours.lines().collect();
@@ -287,7 +408,7 @@ fn option_defaults_match_libzmq() {
         }
     }
     println!(
-        "option defaults: {} reference lines, {same} printed the same by ours; allowed \
+        "{reference}: {} reference lines, {same} printed the same by ours; allowed \
          differences: {} reference lines, {} lines of ours",
         expected.len(),
         only_ref.len(),
@@ -314,23 +435,21 @@ fn option_defaults_match_libzmq() {
     );
 }
 
-/// The reference must be what Debian's libzmq prints with the program as it
-/// is now: a change to the program comes with its new expected output.
-#[test]
-fn option_defaults_reference_is_current() {
+/// Builds `program` against Debian's libzmq and checks that it prints
+/// exactly `capi-tests/expected/<reference>.txt`.
+fn reference_is_current(program: &str, reference: &str) {
     if !Path::new("/usr/include/zmq.h").exists() {
         println!("skipped: /usr/include/zmq.h missing (apt-get install libzmq3-dev)");
         return;
     }
-    let name = "test_option_defaults";
-    let bin = compile(name, &Flavor::Debian).unwrap_or_else(|e| panic!("{e}"));
+    let bin = compile(program, &Flavor::Debian).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
         !lib.contains(our_lib_dir().to_str().unwrap()),
-        "{name} should load Debian's libzmq here: {lib}"
+        "{program} should load Debian's libzmq here: {lib}"
     );
-    let out = run(&bin, None).unwrap_or_else(|e| panic!("{name} against Debian's libzmq: {e}"));
-    let path = repo_root().join("capi-tests/expected/option_defaults.txt");
+    let out = run(&bin, None).unwrap_or_else(|e| panic!("{program} against Debian's libzmq: {e}"));
+    let path = repo_root().join(format!("capi-tests/expected/{reference}.txt"));
     let expected = fs::read_to_string(&path).unwrap_or_default();
     if out != expected {
         let (_, only_ref, only_new) = line_diff(
@@ -339,7 +458,7 @@ fn option_defaults_reference_is_current() {
         );
         panic!(
             "{} is not what Debian's libzmq prints now; regenerate it:\n  cc \
-             capi-tests/{name}.c -lzmq -o /tmp/{name} && /tmp/{name} > {}\n\
+             capi-tests/{program}.c -lzmq -lpthread -o /tmp/{program} && /tmp/{program} > {}\n\
              checked in only:\n{}\nprinted only:\n{}",
             path.display(),
             path.display(),

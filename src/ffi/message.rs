@@ -254,14 +254,20 @@ pub extern "C" fn zmq_msg_gets(msg_: *const zmq_msg_t, property_: *const c_char)
         let m = unsafe { open_msg_mut(msg_ as *mut zmq_msg_t)? };
         // SAFETY: a NUL-terminated property name (or NULL).
         let name = unsafe { c_str(property_)? };
-        // "Identity" is the old name of the routing id property.
-        let name = if name.eq_ignore_ascii_case("Identity") {
-            "Routing-Id"
-        } else {
-            name
-        };
         let meta = m.metadata().ok_or(Error::Inval)?;
-        let value = meta.get(name).ok_or(Error::Inval)?;
+        // As libzmq's metadata lookup: names match exactly, case included
+        // ("socket-type" is not "Socket-Type"), and "Identity", the name
+        // ZMTP peers send the routing id under, falls back to "Routing-Id"
+        // when absent.
+        let find = |wanted: &str| {
+            meta.properties
+                .iter()
+                .find(|(k, _)| k == wanted)
+                .map(|(_, v)| v.as_slice())
+        };
+        let value = find(name)
+            .or_else(|| (name == "Identity").then(|| find("Routing-Id")).flatten())
+            .ok_or(Error::Inval)?;
         interned(value)
     })
 }

@@ -21,6 +21,8 @@ mod handle;
 pub mod message;
 pub mod monitor;
 pub mod poll;
+#[cfg(feature = "draft")]
+pub mod poller;
 pub mod proxy;
 pub mod socket;
 pub mod timers;

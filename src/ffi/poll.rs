@@ -5,8 +5,11 @@
 //! make it ready) plus the plain descriptors, then look again. Reading
 //! `ZMQ_EVENTS` drains the ring first, so a change after the look wakes
 //! the wait instead of being lost.
+//!
+//! [`wait_ready`] is that loop, shared with the draft `zmq_poller_*` API.
 
 use std::ffi::{c_int, c_long, c_short, c_void};
+use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +31,19 @@ pub struct zmq_pollitem_t {
 
 const SOCKET_EVENTS: c_short = (ZMQ_POLLIN | ZMQ_POLLOUT) as c_short;
 
+/// One thing to wait on, with the zmq event bits asked for.
+pub(crate) struct Watch {
+    pub target: Target,
+    pub events: c_short,
+}
+
+pub(crate) enum Target {
+    /// Ready as its `ZMQ_EVENTS` says; waited on through its `ZMQ_FD`.
+    Socket(Arc<Socket>),
+    /// A plain descriptor, given to `poll(2)` as it is.
+    Fd(RawFd),
+}
+
 /// `poll(2)` bits for a plain descriptor's requested events.
 fn to_poll_events(events: c_short) -> c_short {
     let mut out = 0;
@@ -45,15 +61,15 @@ fn to_poll_events(events: c_short) -> c_short {
 
 /// What `poll(2)` reported, in zmq bits; anything beyond readable,
 /// writable and urgent (hang-up, error, bad descriptor) is `ZMQ_POLLERR`.
-fn from_poll_revents(revents: c_short, requested: c_short) -> c_short {
+fn from_poll_revents(revents: c_short) -> c_short {
     let mut out = 0;
-    if revents & libc::POLLIN != 0 && requested & ZMQ_POLLIN as c_short != 0 {
+    if revents & libc::POLLIN != 0 {
         out |= ZMQ_POLLIN as c_short;
     }
-    if revents & libc::POLLOUT != 0 && requested & ZMQ_POLLOUT as c_short != 0 {
+    if revents & libc::POLLOUT != 0 {
         out |= ZMQ_POLLOUT as c_short;
     }
-    if revents & libc::POLLPRI != 0 && requested & ZMQ_POLLPRI as c_short != 0 {
+    if revents & libc::POLLPRI != 0 {
         out |= ZMQ_POLLPRI as c_short;
     }
     if revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 {
@@ -62,6 +78,8 @@ fn from_poll_revents(revents: c_short, requested: c_short) -> c_short {
     out
 }
 
+/// One `poll(2)`; a signal handler that ran makes it `Error::Intr`, which
+/// `zmq_poll` returns at once, as libzmq does.
 fn sys_poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> Result<()> {
     // SAFETY: fds is a valid, exclusively borrowed array of its length.
     let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
@@ -69,6 +87,14 @@ fn sys_poll(fds: &mut [libc::pollfd], timeout_ms: c_int) -> Result<()> {
         return Err(Error::from(std::io::Error::last_os_error()));
     }
     Ok(())
+}
+
+/// When a wait of `timeout` ms started now ends: None for a negative
+/// timeout (forever), and for one so large that the clock cannot represent
+/// its end (it is forever in practice).
+pub(crate) fn deadline_after(timeout: c_long) -> Option<Instant> {
+    let ms = u64::try_from(timeout).ok()?;
+    Instant::now().checked_add(Duration::from_millis(ms))
 }
 
 /// Milliseconds left before `deadline`, for `poll(2)` (-1: forever),
@@ -84,28 +110,47 @@ fn remaining_ms(deadline: Option<Instant>) -> c_int {
     }
 }
 
-fn poll_items(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int> {
-    let sockets: Vec<Option<Arc<Socket>>> = items
-        .iter()
-        .map(|it| {
-            if it.socket.is_null() {
-                Ok(None)
-            } else {
-                socket(it.socket).map(Some)
-            }
-        })
-        .collect::<Result<_>>()?;
-    let deadline = if timeout < 0 {
-        None
-    } else {
-        Some(Instant::now() + Duration::from_millis(timeout as u64))
+/// Sleeps as libzmq does when there is nothing to poll: for `timeout`
+/// (None: until a signal). A signal handler that runs ends the sleep with
+/// `Error::Intr`, as libzmq's `usleep` does (it is not restarted).
+pub(crate) fn sleep_interruptible(timeout: Option<Duration>) -> Result<()> {
+    let rc = match timeout {
+        Some(d) => {
+            let ts = libc::timespec {
+                tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+                tv_nsec: d.subsec_nanos() as libc::c_long,
+            };
+            // SAFETY: ts is a valid timespec; the remainder is not wanted.
+            unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) }
+        }
+        // SAFETY: pause() takes nothing and returns after a handler ran.
+        None => unsafe { libc::pause() },
     };
-    let mut fds: Vec<libc::pollfd> = items
+    if rc < 0 {
+        return Err(Error::from(std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Waits until at least one of `watches` is ready, `deadline` passes or an
+/// error occurs, and writes each watch's ready bits into `revents` (as
+/// long as `watches`). Returns how many watches are ready.
+///
+/// Only the first `limit` ready watches count towards ending the wait, so
+/// a caller with no room for events waits for the deadline, as libzmq's
+/// poller does. Every socket's `ZMQ_EVENTS` is read on each look, even
+/// when no event is asked of it, so a terminated context is `ETERM`.
+pub(crate) fn wait_ready(
+    watches: &[Watch],
+    revents: &mut [c_short],
+    deadline: Option<Instant>,
+    limit: usize,
+) -> Result<usize> {
+    let mut fds: Vec<libc::pollfd> = watches
         .iter()
-        .zip(&sockets)
-        .map(|(it, s)| match s {
-            Some(s) => libc::pollfd {
-                fd: if it.events & SOCKET_EVENTS != 0 {
+        .map(|w| match &w.target {
+            Target::Socket(s) => libc::pollfd {
+                fd: if w.events & SOCKET_EVENTS != 0 {
                     s.fd()
                 } else {
                     -1
@@ -113,44 +158,58 @@ fn poll_items(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int> {
                 events: libc::POLLIN,
                 revents: 0,
             },
-            None => libc::pollfd {
-                fd: it.fd,
-                events: to_poll_events(it.events),
+            Target::Fd(fd) => libc::pollfd {
+                fd: *fd,
+                events: to_poll_events(w.events),
                 revents: 0,
             },
         })
         .collect();
-    let mut plain_checked = false;
+    // Plain descriptors get a non-blocking look of their own first; after
+    // a wait, the wait's own answer is used.
+    let mut timeout_ms = 0;
     loop {
-        if !plain_checked {
-            // Plain descriptors get a non-blocking look of their own; after
-            // a wait, the wait's own answer is used.
-            for f in fds.iter_mut() {
-                f.revents = 0;
-            }
-            sys_poll(&mut fds, 0)?;
-        }
-        let mut ready = 0;
-        for ((it, s), f) in items.iter_mut().zip(&sockets).zip(&fds) {
-            it.revents = match s {
-                Some(s) if it.events & SOCKET_EVENTS != 0 => s.events()? & it.events,
-                Some(_) => 0,
-                None => from_poll_revents(f.revents, it.events),
-            };
-            if it.revents != 0 {
-                ready += 1;
-            }
-        }
-        let wait = remaining_ms(deadline);
-        if ready > 0 || wait == 0 {
-            return Ok(ready);
-        }
         for f in fds.iter_mut() {
             f.revents = 0;
         }
-        sys_poll(&mut fds, wait)?;
-        plain_checked = true;
+        sys_poll(&mut fds, timeout_ms)?;
+        let mut ready = 0;
+        for ((w, f), r) in watches.iter().zip(&fds).zip(revents.iter_mut()) {
+            *r = match &w.target {
+                Target::Socket(s) => s.events()? & w.events & SOCKET_EVENTS,
+                Target::Fd(_) => from_poll_revents(f.revents),
+            };
+            if *r != 0 {
+                ready += 1;
+            }
+        }
+        timeout_ms = remaining_ms(deadline);
+        if ready.min(limit) > 0 || timeout_ms == 0 {
+            return Ok(ready);
+        }
     }
+}
+
+fn poll_items(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int> {
+    let watches: Vec<Watch> = items
+        .iter()
+        .map(|it| {
+            Ok(Watch {
+                target: if it.socket.is_null() {
+                    Target::Fd(it.fd)
+                } else {
+                    Target::Socket(socket(it.socket)?)
+                },
+                events: it.events,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut revents = vec![0; items.len()];
+    let ready = wait_ready(&watches, &mut revents, deadline_after(timeout), usize::MAX)?;
+    for (it, r) in items.iter_mut().zip(revents) {
+        it.revents = r;
+    }
+    Ok(ready as c_int)
 }
 
 /// `timeout_` is in milliseconds; -1 waits forever, 0 only looks. Returns
@@ -162,13 +221,11 @@ pub extern "C" fn zmq_poll(items_: *mut zmq_pollitem_t, nitems_: c_int, timeout_
             return Err(Error::Inval);
         }
         if nitems_ == 0 {
-            // Nothing to watch: the call is a sleep, as in libzmq.
-            match timeout_ {
-                0 => {}
-                t if t < 0 => loop {
-                    std::thread::park();
-                },
-                t => std::thread::sleep(Duration::from_millis(t as u64)),
+            // Nothing to watch: the call is a sleep, as in libzmq, which a
+            // signal cuts short with EINTR.
+            if timeout_ != 0 {
+                let ms = u64::try_from(timeout_).ok();
+                sleep_interruptible(ms.map(Duration::from_millis))?;
             }
             return Ok(0);
         }

@@ -253,7 +253,8 @@ impl Socket {
     }
 
     /// Blocks on the mailbox until `attempt` stops saying `Again`, the
-    /// deadline passes (`EAGAIN`) or the context terminates (`ETERM`).
+    /// deadline passes (`EAGAIN`), the context terminates (`ETERM`) or a
+    /// signal handler runs in this thread (`EINTR`).
     fn blocking<T>(
         &self,
         nonblocking: bool,
@@ -296,7 +297,10 @@ impl Socket {
                 }
             };
             match self.mailbox.signaler() {
-                Some(signaler) => signaler.wait(wait),
+                // A signal handler that ran during the wait ends the call
+                // with EINTR, as in libzmq: the caller decides whether to
+                // retry, and a Ctrl-C handler gets its chance to stop it.
+                Some(signaler) => signaler.wait(wait)?,
                 None => std::thread::sleep(Duration::from_millis(1)),
             }
         }
