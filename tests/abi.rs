@@ -276,9 +276,11 @@ fn prototypes(header: &Path, defines: &[&str], tag: &str) -> BTreeMap<String, St
 }
 
 fn gcc_available() -> bool {
-    let out = cc().arg("--version").output().unwrap();
-    let v = String::from_utf8_lossy(&out.stdout);
-    if v.contains("clang") || !(v.contains("gcc") || v.contains("GCC")) {
+    // `cc --version` names the distribution ("cc (Debian 12.2.0-14) ..."),
+    // not the compiler; `cc -v` says "gcc version" for gcc alone.
+    let out = cc().arg("-v").output().unwrap();
+    let v = String::from_utf8_lossy(&out.stderr);
+    if v.contains("clang") || !v.contains("gcc version") {
         eprintln!("\n*** SKIPPED: prototype check needs gcc's -aux-info ***\n");
         return false;
     }
