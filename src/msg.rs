@@ -17,6 +17,10 @@ pub const INLINE_MAX: usize = 46;
 /// The caller's deallocation function for `zmq_msg_init_data`.
 pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
 
+/// Set once the payload was shared by `share` (`ZMQ_SHARED`); kept out of
+/// `flags()`.
+const SHARED_BIT: u8 = 0x80;
+
 /// Frame flags, as libzmq names them.
 pub mod flags {
     /// More frames of the same message follow.
@@ -492,11 +496,11 @@ impl Msg {
     }
 
     pub fn flags(&self) -> u8 {
-        self.flags
+        self.flags & !SHARED_BIT
     }
 
     pub fn set_flags(&mut self, flags: u8) {
-        self.flags = flags;
+        self.flags = (flags & !SHARED_BIT) | (self.flags & SHARED_BIT);
     }
 
     pub fn more(&self) -> bool {
@@ -530,13 +534,8 @@ impl Msg {
     /// True when the payload is shared with another message or is the
     /// caller's constant memory (`ZMQ_SHARED`).
     pub fn is_shared(&self) -> bool {
-        match &self.body {
-            Body::Block { buf, .. } => Arc::strong_count(buf) > 1,
-            Body::Shared { buf, .. } => {
-                Arc::strong_count(buf) > 1 || matches!(buf.owner, Owner::Const)
-            }
-            _ => false,
-        }
+        self.flags & SHARED_BIT != 0
+            || matches!(&self.body, Body::Shared { buf, .. } if matches!(buf.owner, Owner::Const))
     }
 
     /// Moves the frame out, leaving an empty one (as `zmq_msg_move` does).
@@ -546,7 +545,17 @@ impl Msg {
 
     /// Turns the payload into a shared buffer and returns a second handle on
     /// it (`zmq_msg_copy`): the payload itself is not copied when large.
-    pub fn share(&self) -> Msg {
+    pub fn share(&mut self) -> Msg {
+        // As libzmq's flag: set on both once a payload is shared, and kept
+        // after the other copy is gone. Small payloads are copied, not shared.
+        if !matches!(self.body, Body::Inline { .. } | Body::Closed) {
+            self.flags |= SHARED_BIT;
+        }
+        self.same_payload()
+    }
+
+    /// A second handle on the payload (copied when small), not marked.
+    fn same_payload(&self) -> Msg {
         let body = match &self.body {
             Body::Inline { len, buf } => Body::Inline {
                 len: *len,
@@ -575,7 +584,7 @@ impl Msg {
 
 impl Clone for Msg {
     fn clone(&self) -> Self {
-        self.share()
+        self.same_payload()
     }
 }
 

@@ -31,7 +31,7 @@ struct Counters {
 }
 
 /// Sends a frame to the capture socket, if any, sharing its payload.
-fn capture(capture: Option<&Socket>, msg: &Msg, more: bool) -> Result<()> {
+fn capture(capture: Option<&Socket>, msg: &mut Msg, more: bool) -> Result<()> {
     if let Some(cap) = capture {
         let mut copy = msg.share();
         cap.send(&mut copy, if more { SNDMORE } else { 0 })?;
@@ -63,7 +63,7 @@ fn forward(
             first = false;
             let more = msg.more();
             size += msg.len() as u64;
-            capture(capture_socket, &msg, more)?;
+            capture(capture_socket, &mut msg, more)?;
             to.send(&mut msg, if more { SNDMORE } else { 0 })?;
             if !more {
                 break;
@@ -95,12 +95,12 @@ fn control(
     front: &Counters,
     back: &Counters,
 ) -> Result<State> {
-    let cmd = ctl.recv(DONTWAIT)?;
+    let mut cmd = ctl.recv(DONTWAIT)?;
     if cmd.more() {
         while ctl.recv(DONTWAIT)?.more() {}
         return Ok(state);
     }
-    capture(capture_socket, &cmd, false)?;
+    capture(capture_socket, &mut cmd, false)?;
     Ok(match cmd.data() {
         b"PAUSE" => State::Paused,
         b"RESUME" => State::Active,

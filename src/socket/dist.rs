@@ -39,7 +39,7 @@ impl Distributor {
         ok
     }
 
-    pub fn send(&mut self, msg: Msg, pipes: &mut Pipes) {
+    pub fn send(&mut self, mut msg: Msg, pipes: &mut Pipes) {
         self.more = msg.more();
         if let Some((last, rest)) = self.targets.split_last() {
             for id in rest {
