@@ -618,7 +618,7 @@ mod tests {
         let small = Msg::from_slice(b"hello");
         assert_eq!(small.data(), b"hello");
         assert!(!small.is_shared());
-        let big = Msg::from_vec(vec![7u8; 1000]);
+        let mut big = Msg::from_vec(vec![7u8; 1000]);
         let copy = big.share();
         assert!(big.is_shared());
         assert_eq!(copy.data().as_ptr(), big.data().as_ptr());
@@ -629,7 +629,7 @@ mod tests {
         let mut storage = vec![1u8; 100];
         let before = FREED.load(Ordering::SeqCst);
         // SAFETY: storage outlives the messages.
-        let m = unsafe {
+        let mut m = unsafe {
             Msg::from_user(
                 storage.as_mut_ptr(),
                 100,
