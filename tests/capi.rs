@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A program that has not exited by then is hung: it is killed and fails.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -122,18 +122,7 @@ fn run_args(bin: &Path, ld_path: Option<&Path>, args: &[&str]) -> Result<String,
         None => cmd.env_remove("LD_LIBRARY_PATH"),
     };
     let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break Some(st);
-        }
-        if start.elapsed() > RUN_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = common::wait_or_kill(&mut child, RUN_TIMEOUT);
     let output = fs::read_to_string(&log).unwrap_or_default();
     match status {
         Some(st) if st.success() => Ok(output),

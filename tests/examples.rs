@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 use common::{c_compiler, link_our_library, make_scratch_dir, repo_root};
@@ -94,18 +94,7 @@ fn run_sh(example: &str, args: &[&str]) -> String {
         .stderr(file)
         .spawn()
         .expect("run sh examples/run.sh");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break Some(st);
-        }
-        if start.elapsed() > RUN_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = common::wait_or_kill(&mut child, RUN_TIMEOUT);
     let output = fs::read_to_string(&log).unwrap_or_default();
     let what = format!("sh examples/run.sh {} {example}", args.join(" "));
     match status {

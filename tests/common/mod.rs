@@ -97,3 +97,23 @@ pub fn c_compiler(opt_level: u32) -> Command {
         .get_compiler()
         .to_command()
 }
+
+/// Waits for `child` at most `limit`; kills it past that (None: it hung).
+#[allow(dead_code)]
+pub fn wait_or_kill(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
