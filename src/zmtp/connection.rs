@@ -346,9 +346,16 @@ impl Connection {
             // Nothing the peer says matters any more.
             return Ok(data.len());
         }
+        let queued = self.events.len();
         let r = self.input(data, source, now);
         if let Err(e) = &r {
             self.failed = Some(e.clone());
+            if self.events.len() > queued {
+                // Frames before the bad one still go to the socket, as in
+                // libzmq: the caller takes them, then sees the failure
+                // through `close_requested` (and every later call).
+                return Ok(data.len());
+            }
         }
         r
     }
@@ -416,16 +423,22 @@ impl Connection {
         r
     }
 
-    /// The handshake failed and everything queued (its ERROR) is written:
-    /// the caller closes the stream now.
+    /// The connection failed, or its handshake failed and everything
+    /// queued (its ERROR) is written: the caller closes the stream now.
     pub fn close_requested(&self) -> bool {
-        self.closing.is_some() && self.tx.pending == 0
+        self.failed.is_some() || (self.closing.is_some() && self.tx.pending == 0)
     }
 
     /// Why the connection failed or is closing, if it did: for the
     /// monitor events (`ProtocolError::handshake_event`).
     pub fn failure(&self) -> Option<&ProtocolError> {
         self.failed.as_ref().or(self.closing.as_ref())
+    }
+
+    /// The error that broke the connection, if one did (not a refusal
+    /// it is closing after).
+    pub fn failed(&self) -> Option<&ProtocolError> {
+        self.failed.as_ref()
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {

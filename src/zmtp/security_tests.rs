@@ -98,6 +98,9 @@ impl Side {
                 }
             }
         }
+        if self.err.is_none() {
+            self.err = self.c.failed().cloned();
+        }
         if self.c.close_requested() {
             self.closed = true;
         }
