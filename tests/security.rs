@@ -116,16 +116,11 @@ impl Handler {
             let client = z85(CLIENT_PUBLIC);
             while !flag.load(Ordering::Relaxed) {
                 let mut frames = Vec::new();
-                loop {
-                    match h.recv(0) {
-                        Ok(m) => {
-                            let more = m.more();
-                            frames.push(m.data().to_vec());
-                            if !more {
-                                break;
-                            }
-                        }
-                        Err(_) => break,
+                while let Ok(m) = h.recv(0) {
+                    let more = m.more();
+                    frames.push(m.data().to_vec());
+                    if !more {
+                        break;
                     }
                 }
                 if frames.is_empty() {
@@ -469,7 +464,7 @@ fn curve_out_of_order_nonce_drops_the_connection() {
         raw_attack(|r| {
             let a = r.boxed(b"evil-a");
             let b = r.boxed(b"raw-0");
-            (vec![b, a].concat(), 1)
+            ([b, a].concat(), 1)
         })
     });
 }

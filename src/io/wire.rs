@@ -193,6 +193,16 @@ impl Wire {
         }
     }
 
+    /// Why the ZMTP connection failed or is closing (a handshake refused,
+    /// a protocol error), if it did: for the monitor events, through
+    /// `ProtocolError::handshake_event`. None for raw streams.
+    pub fn failure(&self) -> Option<&ProtocolError> {
+        match self {
+            Wire::Zmtp(c) => c.failure(),
+            Wire::Raw(_) => None,
+        }
+    }
+
     /// The ZMTP connection, for what only it does (ZAP).
     pub fn zmtp(&mut self) -> Option<&mut Connection> {
         match self {

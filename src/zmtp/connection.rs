@@ -506,8 +506,10 @@ impl Connection {
         self.tx.advance(n);
     }
 
+    /// Bytes wait to be written (none once the connection failed: it is
+    /// to be closed, not flushed).
     pub fn wants_transmit(&self) -> bool {
-        self.tx.pending > 0
+        self.tx.pending > 0 && self.failed.is_none()
     }
 
     /// Bytes queued for transmit (for the caller's high-water decisions).
@@ -657,6 +659,16 @@ impl Connection {
         self.version = g.version.min(self.max_version);
         self.peer_socket_type = g.socket_type.map_or(-1, i32::from);
         if self.version <= Version::V2_0 {
+            // ZMTP 1.0 and 2.0 have no security handshake: a peer offering
+            // them would talk in clear, unauthenticated. libzmq refuses them
+            // whenever ZAP is in play (a mechanism other than NULL, or a
+            // ZAP domain); so do we, or a flipped version byte would be a
+            // downgrade.
+            if !matches!(self.cfg.mechanism, Mechanism::Null) || !self.cfg.zap.domain.is_empty() {
+                return Err(ProtocolError::Greeting(
+                    "ZMTP 1.0/2.0 peer, but security is configured",
+                ));
+            }
             self.decoder = Some(frame::Decoder::new(self.version, max));
             self.phase = Phase::Identity;
             // libzmq's handshake timer ends with the greeting for old peers.

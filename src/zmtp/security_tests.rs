@@ -908,19 +908,19 @@ fn mangled_secure_handshakes_never_panic() {
         let rate = 1 + (rng.next() % 200) as usize;
         let mut seed = rng.next();
         let mut mangle = move |b: &mut Vec<u8>| {
-            for i in 0..b.len() {
+            for x in b.iter_mut() {
                 seed = seed
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                if (seed >> 33) as usize % (rate * 64) == 0 {
+                if ((seed >> 33) as usize).is_multiple_of(rate * 64) {
                     match (seed >> 20) % 3 {
-                        0 => b[i] ^= (seed >> 8) as u8 | 1,
-                        1 => b[i] = 0,
-                        _ => b[i] = 0xFF,
+                        0 => *x ^= (seed >> 8) as u8 | 1,
+                        1 => *x = 0,
+                        _ => *x = 0xFF,
                     }
                 }
             }
-            if (seed >> 40) % 50 == 0 && !b.is_empty() {
+            if (seed >> 40).is_multiple_of(50) && !b.is_empty() {
                 b.truncate(b.len() / 2);
             }
         };
@@ -969,7 +969,7 @@ fn random_commands_never_panic() {
             b"\x05ERROR",
             b"\x07MESSAGE",
         ];
-        if rng.next() % 2 == 0 {
+        if rng.next().is_multiple_of(2) {
             let nm = names[(rng.next() % 6) as usize];
             let l = nm.len().min(body.len());
             body[..l].copy_from_slice(&nm[..l]);
@@ -978,4 +978,51 @@ fn random_commands_never_panic() {
         while c.poll_event().is_some() {}
         let _ = c.zap_unavailable(now);
     }
+}
+
+/// ZMTP 1.0 and 2.0 have no security handshake: with a mechanism or a ZAP
+/// domain configured, a peer offering them (or a greeting whose version
+/// byte was flipped in flight) is refused, as libzmq refuses it.
+#[test]
+fn old_zmtp_peers_refused_when_secured() {
+    use super::greeting::Version;
+    let now = Instant::now();
+    let k = keys();
+    let mut null_with_domain = base(kind::DEALER, Mechanism::Null, false);
+    null_with_domain.zap.domain = b"d".to_vec();
+    let secured = [
+        base(kind::DEALER, curve_server(&k), true),
+        base(kind::DEALER, curve_client(&k, k.server_public), false),
+        base(kind::DEALER, plain(b"", b""), true),
+        base(kind::DEALER, plain(b"u", b"p"), false),
+        null_with_domain,
+    ];
+    for cfg in secured {
+        for v in [Version::V2_0, Version::V1_0] {
+            let mut s = Side::new(cfg.clone(), ok_handler(), now);
+            let mut old = Side::new(Config::new(kind::DEALER), Handler::None, now);
+            old.c = Connection::with_max_version(Config::new(kind::DEALER), now, v);
+            pump(&mut old, &mut s, now);
+            // Whatever the old peer sends after its greeting goes nowhere.
+            let _ = old.c.send(frame(b"in clear", false));
+            pump(&mut old, &mut s, now);
+            assert!(
+                matches!(s.err, Some(ProtocolError::Greeting(_))),
+                "{} {v:?}: {:?}",
+                cfg.mechanism.name(),
+                s.err
+            );
+            assert!(s.ready().is_none() && s.messages().is_empty());
+        }
+    }
+    // NULL without a domain still talks to them.
+    let mut s = Side::new(
+        base(kind::DEALER, Mechanism::Null, false),
+        Handler::None,
+        now,
+    );
+    let mut old = Side::new(Config::new(kind::DEALER), Handler::None, now);
+    old.c = Connection::with_max_version(Config::new(kind::DEALER), now, Version::V2_0);
+    pump(&mut old, &mut s, now);
+    assert!(s.ready().is_some());
 }
