@@ -274,6 +274,8 @@ pub(crate) struct Client {
     /// S' and the cookie, from WELCOME.
     cn_server: [u8; 32],
     cookie: Vec<u8>,
+    /// Box key C'<->S (HELLO, WELCOME), made once.
+    hello_key: Option<XSalsa20Poly1305>,
     /// Box key C'<->S'.
     session: Option<XSalsa20Poly1305>,
     nonce: u64,
@@ -294,6 +296,7 @@ impl Client {
             cn_secret,
             cn_server: [0; 32],
             cookie: Vec::new(),
+            hello_key: None,
             session: None,
             nonce: 1,
             peer_nonce: 0,
@@ -303,13 +306,15 @@ impl Client {
 
     fn hello(&mut self) -> Result<Vec<u8>, ProtocolError> {
         let n = bump(&mut self.nonce)?.to_be_bytes();
-        let key = box_key(&self.server, &self.cn_secret)?;
+        let key = self
+            .hello_key
+            .insert(box_key(&self.server, &self.cn_secret)?);
         let mut out = Vec::with_capacity(200);
         out.extend_from_slice(b"\x05HELLO\x01\x00");
         out.extend_from_slice(&[0; 72]);
         out.extend_from_slice(&self.cn_public);
         out.extend_from_slice(&n);
-        seal_into(&key, &nonce(b"CurveZMQHELLO---", &n), &[0; 64], &mut out)?;
+        seal_into(key, &nonce(b"CurveZMQHELLO---", &n), &[0; 64], &mut out)?;
         Ok(out)
     }
 
@@ -317,7 +322,11 @@ impl Client {
         if body.len() != 168 {
             return Err(crypto("WELCOME size"));
         }
-        let key = box_key(&self.server, &self.cn_secret)?;
+        // The key is dropped once used: WELCOME comes once.
+        let key = match self.hello_key.take() {
+            Some(k) => k,
+            None => box_key(&self.server, &self.cn_secret)?,
+        };
         let plain = open(
             &key,
             &nonce(b"WELCOME-", &body[8..24]),
@@ -444,6 +453,8 @@ pub(crate) struct Server {
     cn_secret: StaticSecret,
     /// C', from HELLO.
     cn_client: [u8; 32],
+    /// Box key C'<->S, from HELLO for WELCOME.
+    hello_key: Option<XSalsa20Poly1305>,
     /// The cookie's key, this connection's only.
     cookie_key: Zeroizing<[u8; 32]>,
     session: Option<XSalsa20Poly1305>,
@@ -465,6 +476,7 @@ impl Server {
             cn_public,
             cn_secret,
             cn_client: [0; 32],
+            hello_key: None,
             cookie_key: Zeroizing::new([0; 32]),
             session: None,
             nonce: 1,
@@ -492,6 +504,7 @@ impl Server {
             &body[120..200],
             "HELLO box does not open (wrong server key?)",
         )?;
+        self.hello_key = Some(key);
         self.state = ServerState::SendWelcome;
         Ok(())
     }
@@ -518,12 +531,11 @@ impl Server {
         let mut out = Vec::with_capacity(168);
         out.extend_from_slice(b"\x07WELCOME");
         out.extend_from_slice(&welcome_nonce);
-        seal_into(
-            &box_key(&self.cn_client, &self.secret)?,
-            &nonce(b"WELCOME-", &welcome_nonce),
-            &plain,
-            &mut out,
-        )?;
+        let key = match self.hello_key.take() {
+            Some(k) => k,
+            None => box_key(&self.cn_client, &self.secret)?,
+        };
+        seal_into(&key, &nonce(b"WELCOME-", &welcome_nonce), &plain, &mut out)?;
         Ok(out)
     }
 
