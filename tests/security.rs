@@ -482,18 +482,32 @@ fn curve_plaintext_frame_after_handshake_drops_the_connection() {
     });
 }
 
-/// The greeting of a CURVE client, then `body` as a command frame: the
-/// server drops the connection, and its good client is still served.
+/// The greeting of a CURVE (or PLAIN) client, then `body` as a command
+/// frame: the server drops the connection, and its good client is still
+/// served.
 fn raw_command(body: Vec<u8>) {
+    raw_command_to(body, false)
+}
+
+fn raw_command_to(body: Vec<u8>, plain: bool) {
     let ctx = Ctx::new();
-    let srv = curve_server(&ctx);
+    let handler = plain.then(|| Handler::start(&ctx));
+    let srv = if plain {
+        plain_server(&ctx)
+    } else {
+        curve_server(&ctx)
+    };
     srv.bind("tcp://127.0.0.1:*").unwrap();
     let ep = last_endpoint(&srv);
-    let good = curve_client(&ctx, SERVER_PUBLIC, CLIENT_PUBLIC, CLIENT_SECRET);
+    let good = if plain {
+        plain_client(&ctx, b"secret")
+    } else {
+        curve_client(&ctx, SERVER_PUBLIC, CLIENT_PUBLIC, CLIENT_SECRET)
+    };
     good.connect(&ep).unwrap();
     let mut s = TcpStream::connect(ep.strip_prefix("tcp://").unwrap()).unwrap();
     let mut g = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
-    g.extend_from_slice(b"CURVE");
+    g.extend_from_slice(if plain { b"PLAIN" } else { b"CURVE" });
     g.resize(64, 0);
     s.write_all(&g).unwrap();
     let mut frame = Vec::new();
@@ -518,9 +532,12 @@ fn raw_command(body: Vec<u8>) {
         }
     }
     assert!(closed, "{} bytes: the server drops the peer", body.len());
-    check_good(&good, &srv, None);
+    check_good(&good, &srv, plain.then_some(&b"admin"[..]));
     good.close();
     srv.close();
+    if let Some(h) = handler {
+        h.stop();
+    }
     ctx.terminate();
 }
 
@@ -537,5 +554,24 @@ fn curve_truncated_and_oversized_hello() {
         b"\x08INITIATE".to_vec(),
     ] {
         bounded(20, move || raw_command(body));
+    }
+}
+
+#[test]
+fn plain_truncated_and_oversized_hello() {
+    for body in [
+        b"\x05HELLO".to_vec(),
+        b"\x05HELLO\x05adm".to_vec(),
+        b"\x05HELLO\x05admin\x06secre".to_vec(),
+        b"\x05HELLO\x05admin\x06secretX".to_vec(),
+        [
+            &b"\x05HELLO\x05admin\x06secret"[..],
+            &vec![0u8; 100_000][..],
+        ]
+        .concat(),
+        b"\x08INITIATE".to_vec(),
+        b"\x05".to_vec(),
+    ] {
+        bounded(20, move || raw_command_to(body, true));
     }
 }
