@@ -50,8 +50,10 @@
  *                  "secret"), plain-server, curve-client, curve-server
  *                  (fixed key pairs, below); default NULL
  *   zap=1          run a ZAP handler (inproc://zeromq.zap.01) that
- *                  accepts admin/secret and the client's CURVE key, user
- *                  ids "admin" and "curve-client", and refuses the rest
+ *                  accepts admin/secret, the client's CURVE key and NULL
+ *                  in domain "test", user ids "admin", "curve-client" and
+ *                  "null-user", and refuses the rest
+ *   domain=D       ZMQ_ZAP_DOMAIN (with NULL: ask the ZAP handler)
  *   user=X         every payload frame received must carry User-Id X
  *                  (zmq_msg_gets), as the peer's ZAP handler set it
  *
@@ -106,7 +108,7 @@ struct config {
     int hb;
     long pause_at;
     int pause_ms;
-    const char *sec, *user;
+    const char *sec, *user, *domain;
     int zap;
 };
 
@@ -478,6 +480,8 @@ static void parse (struct config *c, int argc, char **argv)
             c->zap = atoi (v);
         else if (!strcmp (k, "user"))
             c->user = v;
+        else if (!strcmp (k, "domain"))
+            c->domain = v;
         else if (!strcmp (k, "pause")) {
             char *colon;
             c->pause_at = strtol (v, &colon, 10);
@@ -797,6 +801,9 @@ static void zap_handler (void *sock)
                 && zmq_msg_size (&f[6]) == 5 && !memcmp (zmq_msg_data (&f[6]), "admin", 5)
                 && zmq_msg_size (&f[7]) == 6 && !memcmp (zmq_msg_data (&f[7]), "secret", 6))
                 user = "admin";
+            if (ml == 4 && !memcmp (mech, "NULL", 4) && n == 6
+                && zmq_msg_size (&f[2]) == 4 && !memcmp (zmq_msg_data (&f[2]), "test", 4))
+                user = "null-user";
             if (ml == 5 && !memcmp (mech, "CURVE", 5) && n == 7
                 && zmq_msg_size (&f[6]) == 32
                 && !memcmp (zmq_msg_data (&f[6]), client_key, 32))
@@ -902,6 +909,8 @@ int main (int argc, char **argv)
     if (!s)
         zfail ("zmq_socket");
     set_security (s, c.sec);
+    if (c.domain && zmq_setsockopt (s, ZMQ_ZAP_DOMAIN, c.domain, strlen (c.domain)) != 0)
+        zfail ("setsockopt ZMQ_ZAP_DOMAIN");
     setopt_int (s, ZMQ_LINGER, -1, "setsockopt ZMQ_LINGER");
     if (c.id && zmq_setsockopt (s, ZMQ_ROUTING_ID, c.id, strlen (c.id)) != 0)
         zfail ("setsockopt ZMQ_ROUTING_ID");

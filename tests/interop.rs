@@ -11,7 +11,8 @@
 //!
 //! Security: every scenario but connect-before-bind also runs under PLAIN
 //! with a ZAP handler, CURVE with a ZAP handler and CURVE without one
-//! (names end in `:plain+zap`, `:curve+zap`, `:curve`). Side B is the
+//! (names end in `:plain+zap`, `:curve+zap`, `:curve`), and the `sizes`
+//! ones under NULL with a ZAP domain (`:null+zap`). Side B is the
 //! mechanism's server, side A its client; the handler runs in B's process
 //! and B checks that every payload frame carries the User-Id it set.
 //!
@@ -390,17 +391,25 @@ const VARIANTS: &[Variant] = &[
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Security {
     Null,
+    /// NULL with a ZAP domain on side B: its handler is asked.
+    NullZap,
     PlainZap,
     CurveZap,
     Curve,
 }
 
 impl Security {
-    const SECURED: [Security; 3] = [Security::PlainZap, Security::CurveZap, Security::Curve];
+    const SECURED: [Security; 4] = [
+        Security::NullZap,
+        Security::PlainZap,
+        Security::CurveZap,
+        Security::Curve,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Security::Null => "",
+            Security::NullZap => ":null+zap",
             Security::PlainZap => ":plain+zap",
             Security::CurveZap => ":curve+zap",
             Security::Curve => ":curve",
@@ -410,7 +419,8 @@ impl Security {
     /// peer.c options for side A (client) or B (server).
     fn opts(self, a: bool) -> &'static [&'static str] {
         match (self, a) {
-            (Security::Null, _) => &[],
+            (Security::Null, _) | (Security::NullZap, true) => &[],
+            (Security::NullZap, false) => &["domain=test", "zap=1", "user=null-user"],
             (Security::PlainZap, true) => &["sec=plain-client"],
             (Security::PlainZap, false) => &["sec=plain-server", "zap=1", "user=admin"],
             (Security::CurveZap, true) | (Security::Curve, true) => &["sec=curve-client"],
@@ -524,6 +534,11 @@ fn all_scenarios() -> Vec<Scenario> {
                 for pair in pairs() {
                     for variant in VARIANTS {
                         if !variant.only.admits(&pair) {
+                            continue;
+                        }
+                        // NULL with ZAP: one shape is enough (the frames
+                        // are NULL's; only the handshake differs).
+                        if security == Security::NullZap && variant.name != "sizes" {
                             continue;
                         }
                         for a_binds in [false, true] {
