@@ -947,8 +947,8 @@ const char *zmq_strerror(int errnum_);
 void zmq_version(int *major_, int *minor_, int *patch_);
 
 /*
- The capabilities `zmq_has` reports: ipc, and the draft API when built
- with it. As in libzmq, "tcp" and "inproc", always there, are not names
+ The capabilities `zmq_has` reports: ipc, curve, and the draft API when
+ built with it. As in libzmq, "tcp" and "inproc", always there, are not names
  it knows.
  */
 int zmq_has(const char *capability_);
@@ -966,12 +966,17 @@ char *zmq_z85_encode(char *dest_, const uint8_t *data_, size_t size_);
 uint8_t *zmq_z85_decode(uint8_t *dest_, const char *string_);
 
 /*
- CURVE is not built yet.
+ Writes a new CURVE key pair as 40 Z85 characters and a NUL each (41
+ bytes at each pointer). The secret is random from the system's
+ generator; intermediate copies are zeroed.
  */
 int zmq_curve_keypair(char *z85_public_key_, char *z85_secret_key_);
 
 /*
- CURVE is not built yet.
+ Writes the public key of a Z85 secret key (40 characters + NUL). Like
+ libzmq, any valid Z85 text is taken (a shorter key is padded with
+ zeros); unlike libzmq, text decoding to more than 32 bytes is refused
+ (EINVAL) instead of overflowing.
  */
 int zmq_curve_public(char *z85_public_key_, const char *z85_secret_key_);
 

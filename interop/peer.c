@@ -46,6 +46,16 @@
  *                  (a reply in flight across a silent link: if heartbeats
  *                  drop the link, the reply is lost and the client hangs)
  *   timeout=S      watchdog, seconds                                [20]
+ *   sec=MODE       security: plain-client (user "admin", password
+ *                  "secret"), plain-server, curve-client, curve-server
+ *                  (fixed key pairs, below); default NULL
+ *   zap=1          run a ZAP handler (inproc://zeromq.zap.01) that
+ *                  accepts admin/secret, the client's CURVE key and NULL
+ *                  in domain "test", user ids "admin", "curve-client" and
+ *                  "null-user", and refuses the rest
+ *   domain=D       ZMQ_ZAP_DOMAIN (with NULL: ask the ZAP handler)
+ *   user=X         every payload frame received must carry User-Id X
+ *                  (zmq_msg_gets), as the peer's ZAP handler set it
  *
  * Output: a bind side prints "ENDPOINT <ZMQ_LAST_ENDPOINT>" first (so tcp
  * port * can be resolved), a connect side "CONNECTING <endpoint>" once
@@ -98,7 +108,16 @@ struct config {
     int hb;
     long pause_at;
     int pause_ms;
+    const char *sec, *user, *domain;
+    int zap;
 };
+
+/* Key pairs for CURVE (Z85), the same on both sides. */
+static const char SERVER_PUBLIC[] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+static const char SERVER_SECRET[] = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+static const char CLIENT_PUBLIC[] = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+static const char CLIENT_SECRET[] = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
+static const char *g_user = NULL;
 
 static void fail (const char *fmt, ...)
 {
@@ -311,6 +330,12 @@ static void check_payload (const struct config *c, struct frames *m, int first,
         size_t n = zmq_msg_size (f);
         if (n != len)
             fail ("message %ld frame %d: %zu bytes, want %zu", msg, j, n, len);
+        if (g_user) {
+            const char *u = zmq_msg_gets (f, "User-Id");
+            if (!u || strcmp (u, g_user) != 0)
+                fail ("message %ld frame %d: User-Id '%s', want '%s'", msg, j,
+                      u ? u : "(none)", g_user);
+        }
         unsigned char *exp = malloc (len ? len : 1);
         fill (exp, len, c->seed, stream, msg, j);
         const unsigned char *p = zmq_msg_data (f);
@@ -449,6 +474,14 @@ static void parse (struct config *c, int argc, char **argv)
             g_timeout = atoi (v);
         else if (!strcmp (k, "hb"))
             c->hb = atoi (v);
+        else if (!strcmp (k, "sec"))
+            c->sec = v;
+        else if (!strcmp (k, "zap"))
+            c->zap = atoi (v);
+        else if (!strcmp (k, "user"))
+            c->user = v;
+        else if (!strcmp (k, "domain"))
+            c->domain = v;
         else if (!strcmp (k, "pause")) {
             char *colon;
             c->pause_at = strtol (v, &colon, 10);
@@ -702,6 +735,92 @@ static void do_server (const struct config *c, void *s, uint64_t *bytes)
     g_phase = "closing (linger)";
 }
 
+/* ------------------------------------------------------------- security */
+
+static void setopt_str (void *s, int opt, const char *v, const char *name)
+{
+    if (zmq_setsockopt (s, opt, v, strlen (v)) != 0)
+        zfail (name);
+}
+
+static void set_security (void *s, const char *sec)
+{
+    int one = 1;
+    if (!sec)
+        return;
+    if (!strcmp (sec, "plain-client")) {
+        setopt_str (s, ZMQ_PLAIN_USERNAME, "admin", "ZMQ_PLAIN_USERNAME");
+        setopt_str (s, ZMQ_PLAIN_PASSWORD, "secret", "ZMQ_PLAIN_PASSWORD");
+    } else if (!strcmp (sec, "plain-server")) {
+        if (zmq_setsockopt (s, ZMQ_PLAIN_SERVER, &one, sizeof one) != 0)
+            zfail ("ZMQ_PLAIN_SERVER");
+    } else if (!strcmp (sec, "curve-client")) {
+        setopt_str (s, ZMQ_CURVE_SERVERKEY, SERVER_PUBLIC, "ZMQ_CURVE_SERVERKEY");
+        setopt_str (s, ZMQ_CURVE_PUBLICKEY, CLIENT_PUBLIC, "ZMQ_CURVE_PUBLICKEY");
+        setopt_str (s, ZMQ_CURVE_SECRETKEY, CLIENT_SECRET, "ZMQ_CURVE_SECRETKEY");
+    } else if (!strcmp (sec, "curve-server")) {
+        if (zmq_setsockopt (s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0)
+            zfail ("ZMQ_CURVE_SERVER");
+        setopt_str (s, ZMQ_CURVE_SECRETKEY, SERVER_SECRET, "ZMQ_CURVE_SECRETKEY");
+    } else
+        fail ("unknown sec '%s'", sec);
+    int mech = -1;
+    size_t sz = sizeof mech;
+    if (zmq_getsockopt (s, ZMQ_MECHANISM, &mech, &sz) != 0)
+        zfail ("getsockopt ZMQ_MECHANISM");
+    if (mech != (strncmp (sec, "plain", 5) == 0 ? ZMQ_PLAIN : ZMQ_CURVE))
+        fail ("ZMQ_MECHANISM is %d after sec=%s", mech, sec);
+}
+
+/* The ZAP handler: answers every request until the context ends. */
+static void zap_handler (void *sock)
+{
+    uint8_t client_key[32];
+    zmq_z85_decode (client_key, CLIENT_PUBLIC);
+    for (;;) {
+        zmq_msg_t f[16];
+        int n = 0, more = 1;
+        while (more && n < 16) {
+            zmq_msg_init (&f[n]);
+            if (zmq_msg_recv (&f[n], sock, 0) < 0) {
+                zmq_msg_close (&f[n]);
+                for (int i = 0; i < n; i++)
+                    zmq_msg_close (&f[i]);
+                zmq_close (sock); /* ETERM: the context is ending */
+                return;
+            }
+            more = zmq_msg_more (&f[n]);
+            n++;
+        }
+        /* version, request id, domain, address, identity, mechanism, creds */
+        const char *user = NULL;
+        if (n >= 6) {
+            const char *mech = zmq_msg_data (&f[5]);
+            size_t ml = zmq_msg_size (&f[5]);
+            if (ml == 5 && !memcmp (mech, "PLAIN", 5) && n == 8
+                && zmq_msg_size (&f[6]) == 5 && !memcmp (zmq_msg_data (&f[6]), "admin", 5)
+                && zmq_msg_size (&f[7]) == 6 && !memcmp (zmq_msg_data (&f[7]), "secret", 6))
+                user = "admin";
+            if (ml == 4 && !memcmp (mech, "NULL", 4) && n == 6
+                && zmq_msg_size (&f[2]) == 4 && !memcmp (zmq_msg_data (&f[2]), "test", 4))
+                user = "null-user";
+            if (ml == 5 && !memcmp (mech, "CURVE", 5) && n == 7
+                && zmq_msg_size (&f[6]) == 32
+                && !memcmp (zmq_msg_data (&f[6]), client_key, 32))
+                user = "curve-client";
+        }
+        const char *status = user ? "200" : "400";
+        zmq_send (sock, zmq_msg_data (&f[0]), zmq_msg_size (&f[0]), ZMQ_SNDMORE);
+        zmq_send (sock, zmq_msg_data (&f[1]), zmq_msg_size (&f[1]), ZMQ_SNDMORE);
+        zmq_send (sock, status, 3, ZMQ_SNDMORE);
+        zmq_send (sock, user ? "OK" : "denied", user ? 2 : 6, ZMQ_SNDMORE);
+        zmq_send (sock, user ? user : "", user ? strlen (user) : 0, ZMQ_SNDMORE);
+        zmq_send (sock, "", 0, 0);
+        for (int i = 0; i < n; i++)
+            zmq_msg_close (&f[i]);
+    }
+}
+
 /* ---------------------------------------------------------------- probe */
 
 /* Does this library do tcp/ipc at all? Exit 0: yes, 2: ENOTSUP, 1: other. */
@@ -778,9 +897,20 @@ int main (int argc, char **argv)
     void *ctx = zmq_ctx_new ();
     if (!ctx)
         zfail ("zmq_ctx_new");
+    void *zap_thread = NULL;
+    if (c.zap) {
+        void *h = zmq_socket (ctx, ZMQ_REP);
+        if (!h || zmq_bind (h, "inproc://zeromq.zap.01") != 0)
+            zfail ("ZAP handler bind");
+        zap_thread = zmq_threadstart (zap_handler, h);
+    }
+    g_user = c.user;
     void *s = zmq_socket (ctx, c.type);
     if (!s)
         zfail ("zmq_socket");
+    set_security (s, c.sec);
+    if (c.domain && zmq_setsockopt (s, ZMQ_ZAP_DOMAIN, c.domain, strlen (c.domain)) != 0)
+        zfail ("setsockopt ZMQ_ZAP_DOMAIN");
     setopt_int (s, ZMQ_LINGER, -1, "setsockopt ZMQ_LINGER");
     if (c.id && zmq_setsockopt (s, ZMQ_ROUTING_ID, c.id, strlen (c.id)) != 0)
         zfail ("setsockopt ZMQ_ROUTING_ID");
@@ -838,6 +968,8 @@ int main (int argc, char **argv)
     g_phase = "zmq_ctx_term";
     if (zmq_ctx_term (ctx) != 0)
         zfail ("zmq_ctx_term");
+    if (zap_thread)
+        zmq_threadclose (zap_thread);
     int maj, min, pat;
     zmq_version (&maj, &min, &pat);
     printf ("OK %s %s %s %s msgs=%ld bytes=%llu zmq=%d.%d.%d ms=%.0f\n", c.role,

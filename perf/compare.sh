@@ -4,7 +4,10 @@
 # (ferrozmq / libzmq: above 1 is better for msg/s, worse for us).
 # inproc: one process, two threads. tcp and ipc: two processes (local_* binds,
 # remote_* connects), both on the same library.
-# Usage: perf/compare.sh [ROUNDS]   (set PIN=1 to run every process on CPU 0)
+# CURVE rows: tcp with the binding side as CURVE server (the programs' last
+# argument "curve"), libzmq's libsodium boxes against ours.
+# Usage: perf/compare.sh [ROUNDS]   (set PIN=1 to run every process on CPU 0;
+# ONLY=curve runs the CURVE rows alone, ONLY=null all but them)
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -21,7 +24,7 @@ cp "$PWD/target/release/libzmq.so" "$OURS/libzmq.so.5"
 PROGS="inproc_thr inproc_lat local_thr remote_thr local_lat remote_lat"
 # Built once, against the system header and library: the drop-in case.
 for p in $PROGS; do
-    cc -O2 -o "$BIN/$p" "perf/$p.c" -lzmq -lpthread
+    cc -O2 -Iperf -o "$BIN/$p" "perf/$p.c" -lzmq -lpthread
 done
 # Refuse to report a comparison of libzmq with itself.
 for p in $PROGS; do
@@ -55,9 +58,9 @@ listening() { # endpoint: true once local_* has bound it
         ipc://*) [ -S "${1#ipc://}" ] ;;
     esac
 }
-pair() { # lib-dir local remote endpoint size count: runs both, prints both outputs
-    lib=$1 loc=$2 rem=$3 ep=$4 size=$5 count=$6
-    run "$lib" "$BIN/$loc" "$ep" "$size" "$count" >"$TMP/local.out" &
+pair() { # lib-dir local remote endpoint size count [mechanism]: runs both, prints both outputs
+    lib=$1 loc=$2 rem=$3 ep=$4 size=$5 count=$6 mech=${7:-null}
+    run "$lib" "$BIN/$loc" "$ep" "$size" "$count" "$mech" >"$TMP/local.out" &
     lpid=$!
     # Connect only once the listener is up, so no reconnect delay is counted.
     i=0
@@ -65,7 +68,7 @@ pair() { # lib-dir local remote endpoint size count: runs both, prints both outp
         i=$((i + 1)); [ $i -lt 500 ] || { echo "compare.sh: $loc never bound $ep" >&2; break; }
         sleep 0.01
     done
-    run "$lib" "$BIN/$rem" "$ep" "$size" "$count" || echo "compare.sh: $rem failed ($ep)" >&2
+    run "$lib" "$BIN/$rem" "$ep" "$size" "$count" "$mech" || echo "compare.sh: $rem failed ($ep)" >&2
     wait $lpid || { echo "compare.sh: $loc failed ($ep):" >&2; cat "$TMP/local.out" >&2; }
     cat "$TMP/local.out"
 }
@@ -75,6 +78,7 @@ row() { # label max|min sys-results ours-results
         "$(awk -v a="$ob" -v b="$sb" 'BEGIN{ if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a/b }')"
 }
 printf '%-28s %14s %14s %8s\n' benchmark libzmq ferrozmq ratio
+if [ "${ONLY:-}" != curve ]; then
 for size in 64 1024 65536; do
     count=2000000; [ "$size" -ge 65536 ] && count=100000
     o=""; s=""
@@ -115,3 +119,26 @@ for tr in tcp ipc; do
         row "${tr}_lat ${size}B us" min "$s" "$o"
     done
 done
+fi
+if [ "${ONLY:-}" != null ]; then
+    # Counts are sized for roughly 1-2 s per run with libsodium.
+    for size in 64 1024 65536; do
+        case $size in
+            64) count=500000 ;; 1024) count=300000 ;; *) count=15000 ;;
+        esac
+        o=""; s=""
+        for _ in $(seq "$ROUNDS"); do
+            s="$s $(pair "$SYS" local_thr remote_thr "$(endpoint tcp)" $size $count curve | metric msg/s)"
+            o="$o $(pair "$OURS" local_thr remote_thr "$(endpoint tcp)" $size $count curve | metric msg/s)"
+        done
+        row "tcp_thr ${size}B curve msg/s" max "$s" "$o"
+    done
+    for size in 64 1024; do
+        o=""; s=""
+        for _ in $(seq "$ROUNDS"); do
+            s="$s $(pair "$SYS" local_lat remote_lat "$(endpoint tcp)" $size 20000 curve | metric latency_us)"
+            o="$o $(pair "$OURS" local_lat remote_lat "$(endpoint tcp)" $size 20000 curve | metric latency_us)"
+        done
+        row "tcp_lat ${size}B curve us" min "$s" "$o"
+    done
+fi

@@ -1,7 +1,8 @@
 /* Latency, echoing side: a REP socket binds ENDPOINT and sends back each of
  * COUNT+1 requests (remote_lat makes one untimed warm-up round trip first).
- * Usage: local_lat ENDPOINT SIZE COUNT */
+ * Usage: local_lat ENDPOINT SIZE COUNT [null|curve] */
 #include <zmq.h>
+#include "security.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,8 +14,8 @@ static void die(const char *what)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: local_lat ENDPOINT SIZE COUNT\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: local_lat ENDPOINT SIZE COUNT [null|curve]\n");
         return 1;
     }
     const char *endpoint = argv[1];
@@ -22,6 +23,7 @@ int main(int argc, char **argv)
     long count = atol(argv[3]);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_REP);
+    perf_security(s, argc == 5 ? argv[4] : NULL, 1);
     if (!s || zmq_bind(s, endpoint) != 0)
         die("bind");
     zmq_msg_t m;

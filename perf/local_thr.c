@@ -1,8 +1,9 @@
 /* Throughput, receiving side: a PULL socket binds ENDPOINT and takes COUNT
  * messages of SIZE bytes from remote_thr. The clock starts at the first
  * message (so connection setup is not counted) and stops at the last.
- * Usage: local_thr ENDPOINT SIZE COUNT */
+ * Usage: local_thr ENDPOINT SIZE COUNT [null|curve] */
 #include <zmq.h>
+#include "security.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -22,8 +23,8 @@ static void die(const char *what)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: local_thr ENDPOINT SIZE COUNT\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: local_thr ENDPOINT SIZE COUNT [null|curve]\n");
         return 1;
     }
     const char *endpoint = argv[1];
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
     }
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_PULL);
+    perf_security(s, argc == 5 ? argv[4] : NULL, 1);
     if (!s || zmq_bind(s, endpoint) != 0)
         die("bind");
     zmq_msg_t m;

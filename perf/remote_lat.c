@@ -2,8 +2,9 @@
  * untimed warm-up round trip (so connecting and any reconnect delay are not
  * counted), then COUNT timed round trips of SIZE-byte messages, and prints
  * the mean one-way latency (half a round trip) in microseconds.
- * Usage: remote_lat ENDPOINT SIZE COUNT */
+ * Usage: remote_lat ENDPOINT SIZE COUNT [null|curve] */
 #include <zmq.h>
+#include "security.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -40,8 +41,8 @@ static void round_trip(void *s, size_t size)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: remote_lat ENDPOINT SIZE COUNT\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: remote_lat ENDPOINT SIZE COUNT [null|curve]\n");
         return 1;
     }
     const char *endpoint = argv[1];
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
     long count = atol(argv[3]);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_REQ);
+    perf_security(s, argc == 5 ? argv[4] : NULL, 0);
     if (!s || zmq_connect(s, endpoint) != 0)
         die("connect");
     round_trip(s, size);

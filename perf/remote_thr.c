@@ -1,8 +1,9 @@
 /* Throughput, sending side: a PUSH socket connects to ENDPOINT and sends
  * COUNT messages of SIZE bytes, then closes with the default (infinite)
  * linger so that every message is delivered before the process exits.
- * Usage: remote_thr ENDPOINT SIZE COUNT */
+ * Usage: remote_thr ENDPOINT SIZE COUNT [null|curve] */
 #include <zmq.h>
+#include "security.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,8 +15,8 @@ static void die(const char *what)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: remote_thr ENDPOINT SIZE COUNT\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: remote_thr ENDPOINT SIZE COUNT [null|curve]\n");
         return 1;
     }
     const char *endpoint = argv[1];
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
     long count = atol(argv[3]);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_PUSH);
+    perf_security(s, argc == 5 ? argv[4] : NULL, 0);
     if (!s || zmq_connect(s, endpoint) != 0)
         die("connect");
     for (long i = 0; i < count; i++) {

@@ -7,14 +7,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
 use crate::io::thread::IoThreads;
 use crate::options::Options;
-use crate::pipe::{pipe_pair, PipeEnd, SideConfig};
+use crate::pipe::{pipe_pair, pipe_pair_with, PipeEnd, SideConfig};
 use crate::socket::mailbox::{Command, Mailbox};
 use crate::socket::Socket;
 use crate::transport::tcp::{system_lookup, Lookup};
@@ -78,12 +78,35 @@ struct Inproc {
     pending: HashMap<String, Vec<Pending>>,
 }
 
+/// Where a session finds the ZAP handler: the socket bound at
+/// `inproc://zeromq.zap.01` in its context. The I/O threads hold this
+/// (not the context, which owns them): the inproc table, weakly, and only
+/// this one use of it.
+#[derive(Clone, Default)]
+pub(crate) struct ZapConnector(Weak<Mutex<Inproc>>);
+
+impl ZapConnector {
+    /// A pipe to the handler, whose other end is attached to it (as an
+    /// inproc connect would be), owned by `mailbox`; None if nothing is
+    /// bound there. Without high-water marks, as libzmq's ZAP pipe.
+    pub(crate) fn connect(&self, mailbox: &Arc<Mailbox>) -> Option<PipeEnd> {
+        let table = self.0.upgrade()?;
+        let inproc = table.lock();
+        let ep = inproc.endpoints.get("zeromq.zap.01")?;
+        let (mine, mut theirs) = pipe_pair_with(0, 0, false);
+        mine.set_owner(mailbox);
+        theirs.endpoint = "inproc://zeromq.zap.01".to_string();
+        ep.mailbox.post(Command::Attach(theirs));
+        Some(mine)
+    }
+}
+
 pub struct Ctx {
     settings: Mutex<Settings>,
     sockets: Mutex<HashMap<u64, Arc<Mailbox>>>,
     all_closed: Condvar,
     terminating: AtomicBool,
-    inproc: Mutex<Inproc>,
+    inproc: Arc<Mutex<Inproc>>,
     /// Started by the first tcp or ipc bind/connect.
     io: Mutex<Option<Arc<IoThreads>>>,
     /// How connects resolve names (a stand-in in tests).
@@ -109,7 +132,7 @@ impl Ctx {
             sockets: Mutex::new(HashMap::new()),
             all_closed: Condvar::new(),
             terminating: AtomicBool::new(false),
-            inproc: Mutex::new(Inproc::default()),
+            inproc: Arc::new(Mutex::new(Inproc::default())),
             io: Mutex::new(None),
             lookup: Mutex::new(system_lookup()),
         })
@@ -239,8 +262,10 @@ impl Ctx {
                     return Err(Error::MThread);
                 }
                 let lookup = Arc::clone(&*self.lookup.lock());
-                let t =
-                    Arc::new(IoThreads::start(count as usize, lookup).map_err(|_| Error::MThread)?);
+                let zap = ZapConnector(Arc::downgrade(&self.inproc));
+                let t = Arc::new(
+                    IoThreads::start(count as usize, lookup, zap).map_err(|_| Error::MThread)?,
+                );
                 *io = Some(Arc::clone(&t));
                 t
             }

@@ -5,8 +5,11 @@
 //! `capi-tests/test_option_defaults.c` prints every option of every socket
 //! type; its output on Debian's libzmq is the reference we are compared with.
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result};
 use crate::socket::kind;
+use crate::zmtp::{CurveKeys, Mechanism, PlainCredentials};
 
 /// Option numbers from zmq.h that the core handles itself.
 pub mod id {
@@ -81,6 +84,15 @@ pub mod id {
     pub const MULTICAST_MAXTPDU: i32 = 84;
     pub const USE_FD: i32 = 89;
     pub const BINDTODEVICE: i32 = 92;
+    /// A draft option in zmq.h, which libzmq 4.3.4 takes in every build.
+    pub const ZAP_ENFORCE_DOMAIN: i32 = 93;
+}
+
+/// `ZMQ_MECHANISM` values.
+pub mod mechanism {
+    pub const NULL: i32 = 0;
+    pub const PLAIN: i32 = 1;
+    pub const CURVE: i32 = 2;
 }
 
 /// Per-socket settings, with libzmq 4.3.4's defaults.
@@ -119,6 +131,15 @@ pub struct Options {
     pub heartbeat_timeout: i32,
     pub connect_routing_id: Option<Vec<u8>>,
     pub zap_domain: Vec<u8>,
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`: a missing ZAP handler fails the handshake.
+    pub zap_enforce_domain: bool,
+    /// `ZMQ_MECHANISM`, as the PLAIN and CURVE options set it.
+    pub mechanism: i32,
+    /// The mechanism's server role (`ZMQ_PLAIN_SERVER`/`ZMQ_CURVE_SERVER`).
+    pub as_server: bool,
+    pub plain: PlainCredentials,
+    /// CURVE keys; the secret one is zeroed on drop.
+    pub curve: CurveKeys,
     pub multicast_maxtpdu: i32,
     pub use_fd: i32,
     pub bindtodevice: Vec<u8>,
@@ -171,6 +192,11 @@ impl Options {
             heartbeat_timeout: -1,
             connect_routing_id: None,
             zap_domain: Vec::new(),
+            zap_enforce_domain: false,
+            mechanism: mechanism::NULL,
+            as_server: false,
+            plain: PlainCredentials::default(),
+            curve: CurveKeys::default(),
             multicast_maxtpdu: 1500,
             use_fd: -1,
             bindtodevice: Vec::new(),
@@ -180,14 +206,27 @@ impl Options {
         }
     }
 
+    /// The security mechanism the options configure, with its settings,
+    /// for a new connection.
+    pub fn security(&self) -> Mechanism {
+        match self.mechanism {
+            mechanism::PLAIN => Mechanism::Plain(self.plain.clone()),
+            mechanism::CURVE => Mechanism::Curve(self.curve.clone()),
+            _ => Mechanism::Null,
+        }
+    }
+
     /// Applies a generic option. `value` is `None` for a NULL buffer of
     /// length 0, which libzmq takes as "clear" for some string options and
     /// refuses for others. `Ok(false)` means the option is not a generic
     /// one (the socket type may know it).
     ///
-    /// Settings that would turn on a feature we do not have yet (PLAIN,
-    /// CURVE, SOCKS, accept filters) are checked as libzmq checks them, so
-    /// a malformed value still gives `EINVAL`, and a valid one `ENOTSUP`
+    /// The security options follow libzmq's rules: the last one set picks
+    /// the mechanism (a PLAIN username or password makes a PLAIN client, a
+    /// CURVE key makes CURVE, a server key a CURVE client, `*_SERVER` 1 a
+    /// server and 0 NULL). Settings that would turn on a feature we do not
+    /// have yet (SOCKS, accept filters) are checked as libzmq checks them,
+    /// so a malformed value still gives `EINVAL`, and a valid one `ENOTSUP`
     /// rather than being accepted and then silently ignored.
     pub fn set(&mut self, option: i32, value: Option<&[u8]>) -> Result<bool> {
         use id::*;
@@ -277,24 +316,46 @@ impl Options {
             STREAM_NOTIFY if self.socket_type == kind::STREAM => {
                 self.stream_notify = bool_value(value)?
             }
-            // Not built yet: only the settings that keep the NULL
-            // mechanism (and no filter, no proxy) are accepted.
+            ZAP_ENFORCE_DOMAIN => self.zap_enforce_domain = bool_value(value)?,
             PLAIN_SERVER | CURVE_SERVER => {
-                if bool_value(value)? {
-                    return Err(Error::NotSup);
-                }
+                let on = bool_value(value)?;
+                let which = if option == PLAIN_SERVER {
+                    mechanism::PLAIN
+                } else {
+                    mechanism::CURVE
+                };
+                self.as_server = on;
+                self.mechanism = if on { which } else { mechanism::NULL };
             }
             PLAIN_USERNAME | PLAIN_PASSWORD => {
-                if !null {
+                if null {
+                    // libzmq: clearing either goes back to NULL (the
+                    // stored name and password stay).
+                    self.mechanism = mechanism::NULL;
+                } else {
                     if value.is_empty() || value.len() > 255 {
                         return Err(Error::Inval);
                     }
-                    return Err(Error::NotSup);
+                    if option == PLAIN_USERNAME {
+                        self.plain.username = value.to_vec();
+                    } else {
+                        self.plain.password = Zeroizing::new(value.to_vec());
+                    }
+                    self.as_server = false;
+                    self.mechanism = mechanism::PLAIN;
                 }
             }
             CURVE_PUBLICKEY | CURVE_SECRETKEY | CURVE_SERVERKEY => {
-                curve_key(value)?;
-                return Err(Error::NotSup);
+                let key = Zeroizing::new(curve_key(value)?);
+                match option {
+                    CURVE_PUBLICKEY => self.curve.public_key = *key,
+                    CURVE_SECRETKEY => self.curve.secret_key = key,
+                    _ => {
+                        self.curve.server_key = *key;
+                        self.as_server = false;
+                    }
+                }
+                self.mechanism = mechanism::CURVE;
             }
             SOCKS_PROXY => {
                 if !null {
@@ -366,12 +427,20 @@ impl Options {
             LAST_ENDPOINT => OptionValue::Str(self.last_endpoint.as_bytes().to_vec()),
             INVERT_MATCHING => OptionValue::Int(self.invert_matching as i32),
             CONFLATE => OptionValue::Int(self.conflate as i32),
-            // The NULL mechanism, the only one we have yet; the PLAIN and
-            // CURVE settings read as libzmq's defaults.
-            MECHANISM => OptionValue::Int(0),
-            PLAIN_SERVER | CURVE_SERVER => OptionValue::Int(0),
-            PLAIN_USERNAME | PLAIN_PASSWORD | SOCKS_PROXY => OptionValue::Str(Vec::new()),
-            CURVE_PUBLICKEY | CURVE_SECRETKEY | CURVE_SERVERKEY => OptionValue::Key([0; 32]),
+            MECHANISM => OptionValue::Int(self.mechanism),
+            PLAIN_SERVER => {
+                OptionValue::Int((self.as_server && self.mechanism == mechanism::PLAIN) as i32)
+            }
+            CURVE_SERVER => {
+                OptionValue::Int((self.as_server && self.mechanism == mechanism::CURVE) as i32)
+            }
+            PLAIN_USERNAME => OptionValue::Str(self.plain.username.clone()),
+            PLAIN_PASSWORD => OptionValue::Str(self.plain.password.to_vec()),
+            SOCKS_PROXY => OptionValue::Str(Vec::new()),
+            CURVE_PUBLICKEY => OptionValue::Key(self.curve.public_key),
+            CURVE_SECRETKEY => OptionValue::Key(*self.curve.secret_key),
+            CURVE_SERVERKEY => OptionValue::Key(self.curve.server_key),
+            ZAP_ENFORCE_DOMAIN => OptionValue::Int(self.zap_enforce_domain as i32),
             THREAD_SAFE => OptionValue::SocketInt(0),
             _ => return None,
         })

@@ -9,6 +9,13 @@
 //! the harness) and ours↔ours. Each side checks every byte, frame count and
 //! the order of what it receives (see the comment at the top of peer.c).
 //!
+//! Security: every scenario but connect-before-bind also runs under PLAIN
+//! with a ZAP handler, CURVE with a ZAP handler and CURVE without one
+//! (names end in `:plain+zap`, `:curve+zap`, `:curve`), and the `sizes`
+//! ones under NULL with a ZAP domain (`:null+zap`). Side B is the
+//! mechanism's server, side A its client; the handler runs in B's process
+//! and B checks that every payload frame carries the User-Id it set.
+//!
 //! Scenarios involving ours are skipped, loudly, for a transport our library
 //! answers ENOTSUP to (one probe per transport); as soon as it works they run.
 //!
@@ -18,7 +25,7 @@
 //!   `INTEROP_VERBOSE=1`).
 //! - `INTEROP_JOBS=4`: scenarios run at once.
 //! - `INTEROP_VERBOSE=1`: one line per scenario.
-//! - `INTEROP_BUDGET_S=75`: scenarios not started by then are not run.
+//! - `INTEROP_BUDGET_S=180`: scenarios not started by then are not run.
 //!
 //! A broken implementation can't make the suite run for long: each peer has
 //! an 8 s watchdog, the other side is killed shortly after one fails, and a
@@ -57,7 +64,7 @@ const FAILURES_BEFORE_GIVING_UP: usize = 4;
 const DEFAULT_JOBS: usize = 4;
 /// Scenarios not started by then are not run (counted as failed); a healthy
 /// run takes a fraction of it. `INTEROP_BUDGET_S` overrides.
-const DEFAULT_BUDGET_S: u64 = 75;
+const DEFAULT_BUDGET_S: u64 = 180;
 /// Failures reported with both command lines and outputs; later ones get
 /// their verdict lines only (rerun them with INTEROP_FILTER for the rest).
 const FULL_REPORTS: usize = 40;
@@ -379,6 +386,50 @@ const VARIANTS: &[Variant] = &[
     },
 ];
 
+/// The security of a scenario: side B is the mechanism's server (and runs
+/// the ZAP handler), side A its client.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Security {
+    Null,
+    /// NULL with a ZAP domain on side B: its handler is asked.
+    NullZap,
+    PlainZap,
+    CurveZap,
+    Curve,
+}
+
+impl Security {
+    const SECURED: [Security; 4] = [
+        Security::NullZap,
+        Security::PlainZap,
+        Security::CurveZap,
+        Security::Curve,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Security::Null => "",
+            Security::NullZap => ":null+zap",
+            Security::PlainZap => ":plain+zap",
+            Security::CurveZap => ":curve+zap",
+            Security::Curve => ":curve",
+        }
+    }
+
+    /// peer.c options for side A (client) or B (server).
+    fn opts(self, a: bool) -> &'static [&'static str] {
+        match (self, a) {
+            (Security::Null, _) | (Security::NullZap, true) => &[],
+            (Security::NullZap, false) => &["domain=test", "zap=1", "user=null-user"],
+            (Security::PlainZap, true) => &["sec=plain-client"],
+            (Security::PlainZap, false) => &["sec=plain-server", "zap=1", "user=admin"],
+            (Security::CurveZap, true) | (Security::Curve, true) => &["sec=curve-client"],
+            (Security::CurveZap, false) => &["sec=curve-server", "zap=1", "user=curve-client"],
+            (Security::Curve, false) => &["sec=curve-server"],
+        }
+    }
+}
+
 const ASSIGNMENTS: &[(Impl, Impl)] = &[
     (Impl::Libzmq, Impl::Libzmq),
     (Impl::Ours, Impl::Libzmq),
@@ -397,6 +448,7 @@ struct Scenario {
     connect_first: bool,
     impl_a: Impl,
     impl_b: Impl,
+    security: Security,
 }
 
 impl Scenario {
@@ -407,7 +459,7 @@ impl Scenario {
             ("connect", "bind")
         };
         format!(
-            "{}:{}({},{})-{}({},{}):{}{}",
+            "{}:{}({},{})-{}({},{}):{}{}{}",
             self.transport.name(),
             self.pair.a.ty,
             self.impl_a.name(),
@@ -420,7 +472,8 @@ impl Scenario {
                 ":connect-first"
             } else {
                 ""
-            }
+            },
+            self.security.name()
         )
     }
 
@@ -468,39 +521,51 @@ impl Scenario {
             self.variant.b_opts
         };
         v.extend(own.iter().map(|o| o.to_string()));
+        v.extend(self.security.opts(a).iter().map(|o| o.to_string()));
         v
     }
 }
 
 fn all_scenarios() -> Vec<Scenario> {
     let mut v = Vec::new();
-    for &(impl_a, impl_b) in ASSIGNMENTS {
-        for transport in [Transport::Tcp, Transport::Ipc] {
-            for pair in pairs() {
-                for variant in VARIANTS {
-                    if !variant.only.admits(&pair) {
-                        continue;
-                    }
-                    for a_binds in [false, true] {
-                        // Connect before bind: ipc only (the path is known
-                        // in advance, a tcp port * is not), one shape.
-                        let cf: &[bool] = if transport == Transport::Ipc && variant.name == "sizes"
-                        {
-                            &[false, true]
-                        } else {
-                            &[false]
-                        };
-                        for &connect_first in cf {
-                            v.push(Scenario {
-                                index: v.len(),
-                                transport,
-                                pair: pair.clone(),
-                                variant,
-                                a_binds,
-                                connect_first,
-                                impl_a,
-                                impl_b,
-                            });
+    for security in [Security::Null].into_iter().chain(Security::SECURED) {
+        for &(impl_a, impl_b) in ASSIGNMENTS {
+            for transport in [Transport::Tcp, Transport::Ipc] {
+                for pair in pairs() {
+                    for variant in VARIANTS {
+                        if !variant.only.admits(&pair) {
+                            continue;
+                        }
+                        // NULL with ZAP: one shape is enough (the frames
+                        // are NULL's; only the handshake differs).
+                        if security == Security::NullZap && variant.name != "sizes" {
+                            continue;
+                        }
+                        for a_binds in [false, true] {
+                            // Connect before bind: ipc only (the path is
+                            // known in advance, a tcp port * is not), one
+                            // shape, NULL only.
+                            let cf: &[bool] = if transport == Transport::Ipc
+                                && variant.name == "sizes"
+                                && security == Security::Null
+                            {
+                                &[false, true]
+                            } else {
+                                &[false]
+                            };
+                            for &connect_first in cf {
+                                v.push(Scenario {
+                                    index: v.len(),
+                                    transport,
+                                    pair: pair.clone(),
+                                    variant,
+                                    a_binds,
+                                    connect_first,
+                                    impl_a,
+                                    impl_b,
+                                    security,
+                                });
+                            }
                         }
                     }
                 }

@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use super::constants::*;
-use super::{get_errno, guard, set_errno};
+use super::{get_errno, guard};
 use crate::error::{Error, Result};
 use crate::options::z85;
+use crate::zmtp::curve;
+use zeroize::Zeroizing;
 
 #[no_mangle]
 pub extern "C" fn zmq_errno() -> c_int {
@@ -52,8 +54,8 @@ pub extern "C" fn zmq_version(major_: *mut c_int, minor_: *mut c_int, patch_: *m
     }
 }
 
-/// The capabilities `zmq_has` reports: ipc, and the draft API when built
-/// with it. As in libzmq, "tcp" and "inproc", always there, are not names
+/// The capabilities `zmq_has` reports: ipc, curve, and the draft API when
+/// built with it. As in libzmq, "tcp" and "inproc", always there, are not names
 /// it knows.
 #[no_mangle]
 pub extern "C" fn zmq_has(capability_: *const c_char) -> c_int {
@@ -62,9 +64,9 @@ pub extern "C" fn zmq_has(capability_: *const c_char) -> c_int {
         let cap = unsafe { super::c_str(capability_) }.unwrap_or("");
         Ok(match cap {
             "draft" => cfg!(feature = "draft") as c_int,
-            "ipc" => 1,
+            "ipc" | "curve" => 1,
             // "tipc", "pgm", "norm", "vmci", "gssapi", "ws", "wss": not
-            // offered; "curve": not yet.
+            // offered.
             _ => 0,
         })
     })
@@ -120,26 +122,69 @@ pub extern "C" fn zmq_z85_decode(dest_: *mut u8, string_: *const c_char) -> *mut
     })
 }
 
-/// CURVE is not built yet.
+/// Writes a new CURVE key pair as 40 Z85 characters and a NUL each (41
+/// bytes at each pointer). The secret is random from the system's
+/// generator; intermediate copies are zeroed.
 #[no_mangle]
 pub extern "C" fn zmq_curve_keypair(
     z85_public_key_: *mut c_char,
     z85_secret_key_: *mut c_char,
 ) -> c_int {
-    let _ = (z85_public_key_, z85_secret_key_);
-    set_errno(libc::ENOTSUP);
-    -1
+    guard(-1, || {
+        if z85_public_key_.is_null() || z85_secret_key_.is_null() {
+            return Err(Error::Fault);
+        }
+        let (secret, public) = curve::keypair().map_err(|_| Error::NotSup)?;
+        let secret = Zeroizing::new(secret.to_bytes());
+        let public_text = z85::encode(&public)?;
+        let secret_text = Zeroizing::new(z85::encode(&secret[..])?);
+        // SAFETY: the caller provides 41 bytes at each pointer (zmq.h's
+        // contract for zmq_curve_keypair).
+        unsafe {
+            write_c_string(z85_public_key_, &public_text);
+            write_c_string(z85_secret_key_, &secret_text);
+        }
+        Ok(0)
+    })
 }
 
-/// CURVE is not built yet.
+/// Writes the public key of a Z85 secret key (40 characters + NUL). Like
+/// libzmq, any valid Z85 text is taken (a shorter key is padded with
+/// zeros); unlike libzmq, text decoding to more than 32 bytes is refused
+/// (EINVAL) instead of overflowing.
 #[no_mangle]
 pub extern "C" fn zmq_curve_public(
     z85_public_key_: *mut c_char,
     z85_secret_key_: *const c_char,
 ) -> c_int {
-    let _ = (z85_public_key_, z85_secret_key_);
-    set_errno(libc::ENOTSUP);
-    -1
+    guard(-1, || {
+        if z85_public_key_.is_null() || z85_secret_key_.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: non-NULL and NUL-terminated by the caller's contract.
+        let text = unsafe { CStr::from_ptr(z85_secret_key_) }.to_bytes();
+        let decoded = Zeroizing::new(z85::decode(text)?);
+        if decoded.len() > 32 {
+            return Err(Error::Inval);
+        }
+        let mut secret = Zeroizing::new([0u8; 32]);
+        secret[..decoded.len()].copy_from_slice(&decoded);
+        let public_text = z85::encode(&curve::public_key(&secret))?;
+        // SAFETY: the caller provides 41 bytes at z85_public_key_.
+        unsafe { write_c_string(z85_public_key_, &public_text) };
+        Ok(0)
+    })
+}
+
+/// Copies `text` and a NUL to `dest`.
+///
+/// # Safety
+/// `dest` must be writable for `text.len() + 1` bytes.
+unsafe fn write_c_string(dest: *mut c_char, text: &[u8]) {
+    // SAFETY: the caller vouches for text.len() + 1 writable bytes.
+    let out = unsafe { std::slice::from_raw_parts_mut(dest as *mut u8, text.len() + 1) };
+    out[..text.len()].copy_from_slice(text);
+    out[text.len()] = 0;
 }
 
 fn counter<'a>(p: *mut c_void) -> Result<&'a AtomicI32> {

@@ -25,7 +25,7 @@ use crate::pipe::{pipe_pair_with, PipeEnd, PipeId};
 use crate::socket::mailbox::{Command, Mailbox};
 use crate::transport::{Resolved, Stream, Target};
 use crate::zmtp::connection::{Config, Connection, Event};
-use crate::zmtp::mechanism::Mechanism;
+use crate::zmtp::zap::ZapConfig;
 
 /// Stop taking frames from the socket while this much waits to be written.
 const MAX_PENDING_OUT: usize = 256 * 1024;
@@ -60,6 +60,9 @@ pub struct Session {
     /// The socket's end of our pipe, for `Hiccup`.
     peer_pipe_id: Option<PipeId>,
     metadata: Option<Arc<Metadata>>,
+    /// To the ZAP handler, once a handshake asked it (until the stream
+    /// goes, so a late reply never meets the next connection).
+    zap_pipe: Option<PipeEnd>,
     /// Where reads land: a shared block, so decoded frames can be slices
     /// of it. A new one is taken when frames still hold the old one.
     read_buf: Msg,
@@ -114,6 +117,7 @@ impl Session {
             pipe,
             peer_pipe_id: None,
             metadata: None,
+            zap_pipe: None,
             read_buf: Msg::new(),
             spare_reads: Vec::new(),
             pending_in: Vec::new(),
@@ -215,8 +219,17 @@ impl Session {
             } else {
                 ms(o.heartbeat_ivl)
             },
-            mechanism: Mechanism::Null,
-            as_server: false,
+            mechanism: o.security(),
+            as_server: o.as_server,
+            zap: ZapConfig {
+                domain: o.zap_domain.clone(),
+                enforce: o.zap_enforce_domain,
+                peer_address: self
+                    .stream
+                    .as_ref()
+                    .map(|s| s.peer_address())
+                    .unwrap_or_default(),
+            },
         }
     }
 
@@ -433,13 +446,14 @@ impl Session {
         self.connecting = false;
         self.connect_deadline = None;
         self.conn = None;
+        self.zap_pipe = None;
     }
 
     fn pump(&mut self, registry: &Registry, now: Instant) {
         if self.conn.is_none() || self.finished {
             return;
         }
-        let read = self.read_input(now);
+        let read = self.poll_zap(now).and_then(|_| self.read_input(now));
         if let Some(p) = self.pipe.as_mut() {
             p.flush();
         }
@@ -591,6 +605,7 @@ impl Session {
                             return Ok(pos);
                         }
                     }
+                    Event::ZapRequest(frames) => self.zap_request(frames, now)?,
                 }
             }
             if pos == data.len() {
@@ -608,6 +623,52 @@ impl Session {
                 return Ok(pos);
             }
         }
+    }
+
+    /// Carries a mechanism's ZAP request to the context's handler, or
+    /// tells the mechanism there is none.
+    fn zap_request(&mut self, frames: Vec<Msg>, now: Instant) -> Result<(), Disconnect> {
+        if self.zap_pipe.is_none() {
+            self.zap_pipe = self.shared.zap.connect(&self.mailbox);
+        }
+        match self.zap_pipe.as_mut() {
+            Some(pipe) => {
+                for f in frames {
+                    pipe.write(f);
+                }
+                Ok(())
+            }
+            None => {
+                let conn = self
+                    .conn
+                    .as_mut()
+                    .and_then(|w| w.zmtp())
+                    .ok_or(Disconnect)?;
+                conn.zap_unavailable(now).map_err(|_| Disconnect)
+            }
+        }
+    }
+
+    /// Hands the ZAP handler's replies (whole messages) to the handshake.
+    fn poll_zap(&mut self, now: Instant) -> Result<(), Disconnect> {
+        let (Some(pipe), Some(conn)) = (
+            self.zap_pipe.as_mut(),
+            self.conn.as_mut().and_then(|w| w.zmtp()),
+        ) else {
+            return Ok(());
+        };
+        while pipe.has_msg() {
+            let mut frames = Vec::new();
+            while let Some(f) = pipe.read() {
+                let more = f.more();
+                frames.push(f);
+                if !more {
+                    break;
+                }
+            }
+            conn.zap_reply(&frames, now).map_err(|_| Disconnect)?;
+        }
+        Ok(())
     }
 
     fn deliver_stalled(&mut self) -> bool {
@@ -643,12 +704,15 @@ impl Session {
     }
 
     fn on_ready(&mut self, peer_routing_id: Vec<u8>, metadata: Arc<Metadata>) {
-        let mut props = metadata.properties.clone();
+        // Peer-Address first: in libzmq's map it wins over a property of
+        // that name from the peer or the ZAP handler.
+        let mut props = Vec::with_capacity(metadata.properties.len() + 1);
         if let Some(addr) = self.stream.as_ref().map(|s| s.peer_address()) {
             if !addr.is_empty() {
                 props.push(("Peer-Address".into(), addr.into_bytes()));
             }
         }
+        props.extend(metadata.properties.iter().cloned());
         self.metadata = Some(Arc::new(Metadata { properties: props }));
         if let Some(ivl) = (self.link.options.reconnect_ivl >= 0)
             .then(|| Duration::from_millis(self.link.options.reconnect_ivl as u64))

@@ -20,6 +20,7 @@ use parking_lot::Mutex;
 use super::resolver::Resolver;
 use super::session::Session;
 use super::{IoCommand, SocketLink};
+use crate::ctx::ZapConnector;
 use crate::transport::tcp::Lookup;
 use crate::transport::Listener;
 
@@ -33,6 +34,8 @@ pub struct Shared {
     ready: Mutex<Vec<usize>>,
     /// Listeners and sessions this thread owns or has been sent.
     load: AtomicUsize,
+    /// The way to the context's ZAP handler, for the sessions.
+    pub(crate) zap: ZapConnector,
 }
 
 impl Shared {
@@ -99,7 +102,11 @@ pub struct IoThreads {
 
 impl IoThreads {
     /// Starts `count` threads (at least one); names resolve through `lookup`.
-    pub fn start(count: usize, lookup: Lookup) -> std::io::Result<IoThreads> {
+    pub(crate) fn start(
+        count: usize,
+        lookup: Lookup,
+        zap: ZapConnector,
+    ) -> std::io::Result<IoThreads> {
         let mut polls = Vec::with_capacity(count);
         let mut shared = Vec::with_capacity(count);
         for _ in 0..count.max(1) {
@@ -110,6 +117,7 @@ impl IoThreads {
                 inbox: Mutex::new(Vec::new()),
                 ready: Mutex::new(Vec::new()),
                 load: AtomicUsize::new(0),
+                zap: zap.clone(),
             }));
             polls.push(poll);
         }

@@ -184,10 +184,31 @@ impl Wire {
         }
     }
 
-    /// The socket asked to close the connection and everything before
-    /// that request is written.
+    /// The socket asked to close the connection (STREAM), or the handshake
+    /// failed (ZMTP), and everything before that is written.
     pub fn close_requested(&self) -> bool {
-        matches!(self, Wire::Raw(r) if r.close_requested && r.out.is_empty())
+        match self {
+            Wire::Raw(r) => r.close_requested && r.out.is_empty(),
+            Wire::Zmtp(c) => c.close_requested(),
+        }
+    }
+
+    /// Why the ZMTP connection failed or is closing (a handshake refused,
+    /// a protocol error), if it did: for the monitor events, through
+    /// `ProtocolError::handshake_event`. None for raw streams.
+    pub fn failure(&self) -> Option<&ProtocolError> {
+        match self {
+            Wire::Zmtp(c) => c.failure(),
+            Wire::Raw(_) => None,
+        }
+    }
+
+    /// The ZMTP connection, for what only it does (ZAP).
+    pub fn zmtp(&mut self) -> Option<&mut Connection> {
+        match self {
+            Wire::Zmtp(c) => Some(c),
+            Wire::Raw(_) => None,
+        }
     }
 
     pub fn is_raw(&self) -> bool {

@@ -20,9 +20,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::command::{self, Command};
+use super::curve;
 use super::frame;
 use super::greeting::{self, GreetingDecoder, Progress, Version};
-use super::mechanism::{self, Handshake, Mechanism, Status};
+use super::mechanism::{self, Handshake, Mechanism, Setup, Status};
+use super::zap::{self, ZapConfig};
 use super::ProtocolError;
 use crate::msg::{flags, Metadata, Msg};
 use crate::socket::kind;
@@ -62,6 +64,9 @@ pub struct Config {
     /// `ZMQ_*_SERVER`: the mechanism's role (NULL has none). libzmq never
     /// puts it in the greeting's as-server byte, and neither do we.
     pub as_server: bool,
+    /// When and how to ask a ZAP handler (`ZMQ_ZAP_DOMAIN`,
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`, the peer's address).
+    pub zap: ZapConfig,
 }
 
 impl Config {
@@ -77,6 +82,7 @@ impl Config {
             heartbeat_timeout: None,
             mechanism: Mechanism::Null,
             as_server: false,
+            zap: ZapConfig::default(),
         }
     }
 }
@@ -100,6 +106,11 @@ pub enum Event {
     /// For PUB/XPUB sockets, 3.1 SUBSCRIBE/CANCEL commands arrive as
     /// frames "\x01topic"/"\x00topic".
     Message(Msg),
+    /// The mechanism asks the ZAP handler: send these frames (a whole
+    /// message) to the socket bound at `inproc://zeromq.zap.01`, then call
+    /// [`Connection::zap_reply`] with its reply, or
+    /// [`Connection::zap_unavailable`] if nothing is bound there.
+    ZapRequest(Vec<Msg>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +186,12 @@ impl TxQueue {
         }
     }
 
+    /// A whole buffer of its own (a large CURVE box).
+    fn push_bytes(&mut self, v: Vec<u8>) {
+        self.pending += v.len();
+        self.chunks.push_back(Chunk::Bytes(v));
+    }
+
     fn slices(&self) -> impl Iterator<Item = &[u8]> {
         self.chunks
             .iter()
@@ -227,6 +244,12 @@ pub struct Connection {
     peer_socket_type: i32,
     decoder: Option<frame::Decoder>,
     mechanism: Option<Box<dyn Handshake>>,
+    /// CURVE's boxes once the handshake is done.
+    codec: Option<curve::Codec>,
+    /// The handshake failed after queueing its last words (an ERROR):
+    /// input is ignored, and once the queue is written the connection
+    /// asks to be closed (`close_requested`).
+    closing: Option<ProtocolError>,
     events: VecDeque<Event>,
     /// Message events not yet taken by `poll_event`.
     undelivered: usize,
@@ -268,6 +291,8 @@ impl Connection {
             peer_socket_type: -1,
             decoder: None,
             mechanism: None,
+            codec: None,
+            closing: None,
             events: VecDeque::new(),
             undelivered: 0,
             tx: TxQueue::default(),
@@ -317,9 +342,20 @@ impl Connection {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
+        if self.closing.is_some() {
+            // Nothing the peer says matters any more.
+            return Ok(data.len());
+        }
+        let queued = self.events.len();
         let r = self.input(data, source, now);
         if let Err(e) = &r {
             self.failed = Some(e.clone());
+            if self.events.len() > queued {
+                // Frames before the bad one still go to the socket, as in
+                // libzmq: the caller takes them, then sees the failure
+                // through `close_requested` (and every later call).
+                return Ok(data.len());
+            }
         }
         r
     }
@@ -351,6 +387,60 @@ impl Connection {
         }
     }
 
+    /// The ZAP handler's reply (all its frames) to our `ZapRequest`.
+    pub fn zap_reply(&mut self, frames: &[Msg], now: Instant) -> Result<(), ProtocolError> {
+        let r = zap::parse_reply(frames).map(zap::Outcome::Reply);
+        self.zap_outcome(r, now)
+    }
+
+    /// No ZAP handler is bound: the mechanism decides whether that fails
+    /// the handshake (libzmq's rules, see `ZapConfig`).
+    pub fn zap_unavailable(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        self.zap_outcome(Ok(zap::Outcome::NoHandler), now)
+    }
+
+    fn zap_outcome(
+        &mut self,
+        outcome: Result<zap::Outcome, ProtocolError>,
+        now: Instant,
+    ) -> Result<(), ProtocolError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.closing.is_some() {
+            return Ok(());
+        }
+        let r = outcome.and_then(|o| match self.mechanism.as_mut() {
+            Some(m) if self.phase == Phase::Handshake => m.zap_outcome(o),
+            _ => Err(ProtocolError::UnexpectedCommand(
+                "ZAP reply out of the handshake",
+            )),
+        });
+        let r = r.and_then(|()| self.after_mechanism(now));
+        if let Err(e) = &r {
+            self.failed = Some(e.clone());
+        }
+        r
+    }
+
+    /// The connection failed, or its handshake failed and everything
+    /// queued (its ERROR) is written: the caller closes the stream now.
+    pub fn close_requested(&self) -> bool {
+        self.failed.is_some() || (self.closing.is_some() && self.tx.pending == 0)
+    }
+
+    /// Why the connection failed or is closing, if it did: for the
+    /// monitor events (`ProtocolError::handshake_event`).
+    pub fn failure(&self) -> Option<&ProtocolError> {
+        self.failed.as_ref().or(self.closing.as_ref())
+    }
+
+    /// The error that broke the connection, if one did (not a refusal
+    /// it is closing after).
+    pub fn failed(&self) -> Option<&ProtocolError> {
+        self.failed.as_ref()
+    }
+
     pub fn poll_event(&mut self) -> Option<Event> {
         let ev = self.events.pop_front()?;
         if matches!(ev, Event::Message(_)) {
@@ -364,7 +454,7 @@ impl Connection {
     /// SUB/XSUB frames "\x01topic"/"\x00topic" that are a whole message
     /// go to 3.1 peers as SUBSCRIBE/CANCEL commands.
     pub fn send(&mut self, mut msg: Msg) -> Result<(), Msg> {
-        if self.phase != Phase::Ready || self.failed.is_some() {
+        if self.phase != Phase::Ready || self.failed.is_some() || self.closing.is_some() {
             return Err(msg);
         }
         let more = msg.more();
@@ -388,6 +478,13 @@ impl Connection {
             }
         }
         msg.set_flags(msg.flags() & flags::MORE);
+        if self.codec.is_some() {
+            let more = msg.more();
+            if let Err(e) = self.queue_boxed(msg.data(), more, false) {
+                self.failed = Some(e);
+            }
+            return Ok(());
+        }
         self.queue_frame(msg, false);
         Ok(())
     }
@@ -409,8 +506,10 @@ impl Connection {
         self.tx.advance(n);
     }
 
+    /// Bytes wait to be written (none once the connection failed: it is
+    /// to be closed, not flushed).
     pub fn wants_transmit(&self) -> bool {
-        self.tx.pending > 0
+        self.tx.pending > 0 && self.failed.is_none()
     }
 
     /// Bytes queued for transmit (for the caller's high-water decisions).
@@ -560,6 +659,16 @@ impl Connection {
         self.version = g.version.min(self.max_version);
         self.peer_socket_type = g.socket_type.map_or(-1, i32::from);
         if self.version <= Version::V2_0 {
+            // ZMTP 1.0 and 2.0 have no security handshake: a peer offering
+            // them would talk in clear, unauthenticated. libzmq refuses them
+            // whenever ZAP is in play (a mechanism other than NULL, or a
+            // ZAP domain); so do we, or a flipped version byte would be a
+            // downgrade.
+            if !matches!(self.cfg.mechanism, Mechanism::Null) || !self.cfg.zap.domain.is_empty() {
+                return Err(ProtocolError::Greeting(
+                    "ZMTP 1.0/2.0 peer, but security is configured",
+                ));
+            }
             self.decoder = Some(frame::Decoder::new(self.version, max));
             self.phase = Phase::Identity;
             // libzmq's handshake timer ends with the greeting for old peers.
@@ -594,21 +703,51 @@ impl Connection {
             return Err(ProtocolError::MechanismMismatch(g.mechanism));
         }
         self.decoder = Some(frame::Decoder::new(self.version, max));
-        self.mechanism = Some(
-            self.cfg
-                .mechanism
-                .start(self.cfg.socket_type, &self.cfg.routing_id),
-        );
+        self.mechanism = Some(self.cfg.mechanism.start(Setup {
+            socket_type: self.cfg.socket_type,
+            routing_id: self.cfg.routing_id.clone(),
+            as_server: self.cfg.as_server,
+            zap: self.cfg.zap.clone(),
+        })?);
         self.phase = Phase::Handshake;
-        self.flush_mechanism();
-        Ok(())
+        self.after_mechanism(now)
     }
 
-    fn flush_mechanism(&mut self) {
-        while let Some(body) = self.mechanism.as_mut().and_then(|m| m.next_command()) {
+    /// After the mechanism took something in: queue the commands it has
+    /// for the peer, hand its ZAP request to the caller, and act on its
+    /// status.
+    fn after_mechanism(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        let Some(m) = self.mechanism.as_mut() else {
+            return Ok(());
+        };
+        while let Some(body) = m.next_command()? {
             self.tx.header(self.version, body.len(), false, true);
             self.tx.extend(&body);
         }
+        if let Some(frames) = m.take_zap_request() {
+            let n = frames.len();
+            let msgs = frames
+                .into_iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let mut msg = Msg::from_vec(f);
+                    msg.set_more(i + 1 < n);
+                    msg
+                })
+                .collect();
+            self.events.push_back(Event::ZapRequest(msgs));
+        }
+        match m.status() {
+            Status::Ready => self.become_ready(now),
+            Status::Error => {
+                self.closing = Some(m.error().unwrap_or(ProtocolError::Handshake {
+                    code: super::code::ZMTP_UNSPECIFIED,
+                    what: "handshake refused",
+                }));
+            }
+            Status::Handshaking => {}
+        }
+        Ok(())
     }
 
     fn on_frame(&mut self, f: Msg, now: Instant) -> Result<(), ProtocolError> {
@@ -639,15 +778,17 @@ impl Connection {
                     return Err(ProtocolError::UnexpectedCommand("no mechanism"));
                 };
                 m.process_command(f.data())?;
-                self.flush_mechanism();
-                if self.mechanism.as_ref().map(|m| m.status()) == Some(Status::Ready) {
-                    self.become_ready(now);
-                }
-                Ok(())
+                self.after_mechanism(now)
             }
             Phase::Ready => {
                 self.heartbeat_deadline = None;
                 self.ttl_deadline = None;
+                // CURVE: every frame is a MESSAGE box; the frame inside
+                // carries its own MORE and COMMAND flags.
+                let f = match self.codec.as_mut() {
+                    Some(c) => c.decode(f)?,
+                    None => f,
+                };
                 if f.flags() & flags::COMMAND != 0 {
                     self.on_command(f.data(), now);
                 } else {
@@ -659,21 +800,31 @@ impl Connection {
     }
 
     fn become_ready(&mut self, now: Instant) {
-        let props = self
-            .mechanism
-            .as_mut()
-            .map(|m| m.peer_properties())
+        let (zap_props, props) = match self.mechanism.as_mut() {
+            Some(m) => {
+                self.codec = m.take_codec();
+                (m.zap_properties(), m.peer_properties())
+            }
+            None => Default::default(),
+        };
+        let peer_routing_id = props
+            .iter()
+            .find(|(k, _)| k == "Identity")
+            .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        let mut unique: Vec<(String, Vec<u8>)> = Vec::with_capacity(props.len());
-        for (k, v) in props {
+        let peer_socket_type = props
+            .iter()
+            .find(|(k, _)| k == "Socket-Type")
+            .map_or(-1, |(_, v)| mechanism::socket_type_from_name(v));
+        // One map in libzmq, where the ZAP handler's properties (User-Id
+        // and its metadata) go in before the peer's and the first of a
+        // name wins.
+        let mut unique: Vec<(String, Vec<u8>)> = Vec::with_capacity(zap_props.len() + props.len());
+        for (k, v) in zap_props.into_iter().chain(props) {
             if !unique.iter().any(|(u, _)| *u == k) {
                 unique.push((k, v));
             }
         }
-        let get = |name: &str| unique.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-        let peer_routing_id = get("Identity").cloned().unwrap_or_default();
-        let peer_socket_type =
-            get("Socket-Type").map_or(-1, |v| mechanism::socket_type_from_name(v));
         self.peer_socket_type = peer_socket_type;
         self.phase = Phase::Ready;
         self.handshake_deadline = None;
@@ -729,8 +880,40 @@ impl Connection {
 
     fn queue_command(&mut self, cmd: &Command) {
         let body = command::encode(cmd);
+        if self.codec.is_some() {
+            if let Err(e) = self.queue_boxed(&body, false, true) {
+                self.failed = Some(e);
+            }
+            return;
+        }
         self.tx.header(self.version, body.len(), false, true);
         self.tx.extend(&body);
+    }
+
+    /// One frame in a CURVE MESSAGE box: a data frame on the wire, as
+    /// libzmq sends it, the frame's own flags inside the box. Small ones
+    /// are sealed in place in the batch buffer; large ones in a buffer of
+    /// their own, so the batch stays small.
+    fn queue_boxed(&mut self, data: &[u8], more: bool, command: bool) -> Result<(), ProtocolError> {
+        let Some(codec) = self.codec.as_mut() else {
+            return Ok(());
+        };
+        let fl = if more { flags::MORE } else { 0 } | if command { flags::COMMAND } else { 0 };
+        let size = curve::MESSAGE_OVERHEAD + data.len();
+        self.tx.header(self.version, size, false, false);
+        if size <= ZERO_COPY_MIN {
+            let t = self.tx.tail();
+            let before = t.len();
+            let r = codec.encode_into(data, fl, t);
+            let added = t.len() - before;
+            self.tx.pending += added;
+            r
+        } else {
+            let mut v = Vec::with_capacity(size);
+            codec.encode_into(data, fl, &mut v)?;
+            self.tx.push_bytes(v);
+            Ok(())
+        }
     }
 
     fn queue_frame(&mut self, msg: Msg, command: bool) {

@@ -6,20 +6,26 @@
 //!   version detection, falling back to ZMTP 2.0 (RFC 15) and 1.0 (RFC 13).
 //! - `frame`: framing (short/long frames, MORE, COMMAND) for each version.
 //! - `command`: READY, ERROR, PING/PONG, SUBSCRIBE/CANCEL and metadata.
-//! - `mechanism`: the security handshake (NULL; PLAIN/CURVE to come) and
-//!   libzmq's socket-type compatibility table.
+//! - `mechanism`: the security handshake's common part (the `Handshake`
+//!   trait, NULL, libzmq's socket-type compatibility table); `plain` (RFC
+//!   24) and `curve` (RFC 25/26, also the per-frame boxes after the
+//!   handshake) implement it; `zap` builds ZAP requests (RFC 27) and checks
+//!   the handler's replies, which the session carries.
 //! - `connection`: one connection's whole protocol: greeting, handshake,
 //!   heartbeats, message framing in both directions.
 
 pub mod command;
 pub mod connection;
+pub mod curve;
 pub mod frame;
 pub mod greeting;
 pub mod mechanism;
+pub mod plain;
+pub mod zap;
 
 pub use connection::{Config, Connection, Event};
 pub use greeting::Version;
-pub use mechanism::Mechanism;
+pub use mechanism::{CurveKeys, Mechanism, PlainCredentials};
 
 /// A protocol violation by the peer (or a timeout): the connection is
 /// dropped.
@@ -44,6 +50,58 @@ pub enum ProtocolError {
     PeerError(Vec<u8>),
     #[error("{0} timed out")]
     Timeout(&'static str),
+    /// A security handshake failure libzmq reports with a specific
+    /// `ZMQ_PROTOCOL_ERROR_*` code (see [`code`]): a malformed HELLO, a box
+    /// that does not open, a replayed nonce, a malformed ZAP reply...
+    #[error("{what}")]
+    Handshake { code: u32, what: &'static str },
+    /// Authentication refused: the ZAP handler's status code (300, 400 or
+    /// 500), or the one in the peer's ERROR.
+    #[error("authentication failed with status {0}")]
+    Auth(u16),
+    /// A ZAP handler is required and none is bound at
+    /// `inproc://zeromq.zap.01`.
+    #[error("no ZAP handler")]
+    NoZapHandler,
+    /// The system's random number generator failed.
+    #[error("no randomness: {0}")]
+    Random(&'static str),
+}
+
+/// libzmq's `ZMQ_PROTOCOL_ERROR_*` values, as its monitor reports them with
+/// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL`.
+pub mod code {
+    pub const ZMTP_UNSPECIFIED: u32 = 0x1000_0000;
+    pub const ZMTP_UNEXPECTED_COMMAND: u32 = 0x1000_0001;
+    pub const ZMTP_INVALID_SEQUENCE: u32 = 0x1000_0002;
+    pub const ZMTP_KEY_EXCHANGE: u32 = 0x1000_0003;
+    pub const ZMTP_MALFORMED_COMMAND_UNSPECIFIED: u32 = 0x1000_0011;
+    pub const ZMTP_MALFORMED_COMMAND_MESSAGE: u32 = 0x1000_0012;
+    pub const ZMTP_MALFORMED_COMMAND_HELLO: u32 = 0x1000_0013;
+    pub const ZMTP_MALFORMED_COMMAND_INITIATE: u32 = 0x1000_0014;
+    pub const ZMTP_MALFORMED_COMMAND_ERROR: u32 = 0x1000_0015;
+    pub const ZMTP_MALFORMED_COMMAND_READY: u32 = 0x1000_0016;
+    pub const ZMTP_MALFORMED_COMMAND_WELCOME: u32 = 0x1000_0017;
+    pub const ZMTP_INVALID_METADATA: u32 = 0x1000_0018;
+    pub const ZMTP_CRYPTOGRAPHIC: u32 = 0x1100_0001;
+    pub const ZMTP_MECHANISM_MISMATCH: u32 = 0x1100_0002;
+    pub const ZAP_UNSPECIFIED: u32 = 0x2000_0000;
+    pub const ZAP_MALFORMED_REPLY: u32 = 0x2000_0001;
+    pub const ZAP_BAD_REQUEST_ID: u32 = 0x2000_0002;
+    pub const ZAP_BAD_VERSION: u32 = 0x2000_0003;
+    pub const ZAP_INVALID_STATUS_CODE: u32 = 0x2000_0004;
+    pub const ZAP_INVALID_METADATA: u32 = 0x2000_0005;
+}
+
+/// The monitor event libzmq raises for a failed handshake, with its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandshakeEvent {
+    /// `ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL` with this errno.
+    NoDetail(i32),
+    /// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL` with a `ZMQ_PROTOCOL_ERROR_*`.
+    Protocol(u32),
+    /// `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH` with the ZAP status code.
+    Auth(u32),
 }
 
 impl ProtocolError {
@@ -52,11 +110,24 @@ impl ProtocolError {
     /// reports one (timeouts and mismatched socket types it does not).
     pub fn monitor_code(&self) -> Option<u32> {
         match self {
-            ProtocolError::UnexpectedCommand(_) => Some(0x1000_0001),
-            ProtocolError::MechanismMismatch(_) => Some(0x1100_0002),
-            ProtocolError::Command(_) => Some(0x1000_0011),
-            ProtocolError::Greeting(_) | ProtocolError::Frame(_) => Some(0x1000_0000),
+            ProtocolError::UnexpectedCommand(_) => Some(code::ZMTP_UNEXPECTED_COMMAND),
+            ProtocolError::MechanismMismatch(_) => Some(code::ZMTP_MECHANISM_MISMATCH),
+            ProtocolError::Command(_) => Some(code::ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
+            ProtocolError::Greeting(_) | ProtocolError::Frame(_) => Some(code::ZMTP_UNSPECIFIED),
+            ProtocolError::Handshake { code, .. } => Some(*code),
             _ => None,
+        }
+    }
+
+    /// The monitor event libzmq raises for this failure during the
+    /// handshake, if any: what a session reports when its connection fails
+    /// before it is ready.
+    pub fn handshake_event(&self) -> Option<HandshakeEvent> {
+        match self {
+            ProtocolError::Auth(status) => Some(HandshakeEvent::Auth(u32::from(*status))),
+            ProtocolError::NoZapHandler => Some(HandshakeEvent::NoDetail(libc::EFAULT)),
+            ProtocolError::Timeout(_) => Some(HandshakeEvent::NoDetail(libc::ETIMEDOUT)),
+            _ => self.monitor_code().map(HandshakeEvent::Protocol),
         }
     }
 
@@ -67,5 +138,7 @@ impl ProtocolError {
     }
 }
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;

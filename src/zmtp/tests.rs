@@ -44,6 +44,11 @@ impl Side {
                 Err(e) => self.err = Some(e),
             }
         }
+        // Frames decoded before a bad one come out first; the failure
+        // then shows on the connection.
+        if self.err.is_none() {
+            self.err = self.c.failed().cloned();
+        }
     }
 
     fn ready(&self) -> Option<(Version, i32, Vec<u8>)> {
