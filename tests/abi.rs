@@ -518,9 +518,13 @@ fn build_bad_input(include: &Path, ours: bool) -> PathBuf {
 
 fn run_bad_input(exe: &Path, lib: Option<&Path>) -> String {
     let mut cmd = Command::new(exe);
-    if let Some(dir) = lib {
-        cmd.env("LD_LIBRARY_PATH", dir);
-    }
+    // cargo puts target/<profile> on LD_LIBRARY_PATH for tests, where a
+    // libzmq.so.5 link to a stale build of ours may sit: only the caller's
+    // choice (or the binary's own rpath) may pick the library.
+    match lib {
+        Some(dir) => cmd.env("LD_LIBRARY_PATH", dir),
+        None => cmd.env_remove("LD_LIBRARY_PATH"),
+    };
     let out = cmd.output().unwrap();
     let text = format!(
         "{}{}",
