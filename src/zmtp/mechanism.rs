@@ -172,12 +172,16 @@ impl Handshake for NullMechanism {
                 // libzmq accepts trailing bytes after the reason; only a
                 // reason running past the frame is malformed.
                 let rest = &body[1 + name_len..];
+                let malformed = |detail| ProtocolError::Handshake {
+                    code: super::protocol_error::ZMTP_MALFORMED_COMMAND_ERROR,
+                    detail,
+                };
                 let (&len, reason) = rest
                     .split_first()
-                    .ok_or(ProtocolError::Command("ERROR without reason"))?;
+                    .ok_or(malformed("ERROR without reason"))?;
                 let reason = reason
                     .get(..len as usize)
-                    .ok_or(ProtocolError::Command("ERROR reason length"))?;
+                    .ok_or(malformed("ERROR reason length"))?;
                 Err(ProtocolError::PeerError(reason.to_vec()))
             }
             _ => Err(ProtocolError::UnexpectedCommand("not READY or ERROR")),

@@ -44,24 +44,50 @@ pub enum ProtocolError {
     PeerError(Vec<u8>),
     #[error("{0} timed out")]
     Timeout(&'static str),
+    /// A handshake failure libzmq reports with this `ZMQ_PROTOCOL_ERROR_*`
+    /// code (mechanisms raise it where libzmq raises the event).
+    #[error("handshake failed: {detail}")]
+    Handshake { code: u32, detail: &'static str },
+}
+
+/// `ZMQ_PROTOCOL_ERROR_*` values (zmq.h) the protocol reports.
+pub mod protocol_error {
+    pub const ZMTP_UNEXPECTED_COMMAND: u32 = 0x1000_0001;
+    pub const ZMTP_MALFORMED_COMMAND_ERROR: u32 = 0x1000_0015;
+    pub const ZMTP_MECHANISM_MISMATCH: u32 = 0x1100_0002;
 }
 
 impl ProtocolError {
-    /// The `ZMQ_PROTOCOL_ERROR_*` value libzmq reports with
+    /// The `ZMQ_PROTOCOL_ERROR_*` value libzmq 4.3.4 reports with
     /// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL` for this failure, when it
-    /// reports one (timeouts and mismatched socket types it does not).
+    /// reports one: not for malformed frames or READY metadata, mismatched
+    /// socket types, or timeouts (checked with raw peers against Debian's
+    /// libzmq, capi-tests/test_monitor.c).
     pub fn monitor_code(&self) -> Option<u32> {
         match self {
-            ProtocolError::UnexpectedCommand(_) => Some(0x1000_0001),
-            ProtocolError::MechanismMismatch(_) => Some(0x1100_0002),
-            ProtocolError::Command(_) => Some(0x1000_0011),
-            ProtocolError::Greeting(_) | ProtocolError::Frame(_) => Some(0x1000_0000),
+            ProtocolError::UnexpectedCommand(_) => Some(protocol_error::ZMTP_UNEXPECTED_COMMAND),
+            // libzmq finds no mechanism of that name: a mismatch.
+            ProtocolError::MechanismMismatch(_) | ProtocolError::Greeting(_) => {
+                Some(protocol_error::ZMTP_MECHANISM_MISMATCH)
+            }
+            ProtocolError::Handshake { code, .. } => Some(*code),
             _ => None,
         }
     }
 
-    /// True for failures during the handshake that libzmq treats as a
-    /// timeout (`ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL` with ETIMEDOUT).
+    /// The ZAP status code of an ERROR whose reason is one ("300", "400"
+    /// or "500"), which libzmq reports as `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH`.
+    pub fn auth_status(&self) -> Option<u32> {
+        match self {
+            ProtocolError::PeerError(r) if r.len() == 3 && &r[1..] == b"00" => {
+                matches!(r[0], b'3'..=b'5').then(|| u32::from(r[0] - b'0') * 100)
+            }
+            _ => None,
+        }
+    }
+
+    /// True for the handshake and heartbeat timeouts (libzmq's timeout
+    /// errors, after which a connecter reconnects).
     pub fn is_timeout(&self) -> bool {
         matches!(self, ProtocolError::Timeout(_))
     }
