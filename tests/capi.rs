@@ -187,7 +187,7 @@ macro_rules! capi_tests {
 
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
-const OWN_TESTS: &[&str] = &["test_option_defaults"];
+const OWN_TESTS: &[&str] = &["test_option_defaults", "test_monitor"];
 
 capi_tests!(
     test_connect_before_bind,
@@ -254,17 +254,50 @@ fn drop_in_debian_header() {
 /// except those `capi-tests/expected/option_defaults.allowed` explains.
 #[test]
 fn option_defaults_match_libzmq() {
-    let expected_path = repo_root().join("capi-tests/expected/option_defaults.txt");
-    let mut expected = fs::read_to_string(&expected_path)
+    matches_reference("test_option_defaults", "option_defaults", |expected| {
+        if cfg!(feature = "draft") {
+            // The reference is a stable build; ours then says it has the draft API.
+            expected.replace("zmq_has(\"draft\") = 0", "zmq_has(\"draft\") = 1")
+        } else {
+            expected
+        }
+    });
+}
+
+/// The reference must be what Debian's libzmq prints with the program as it
+/// is now: a change to the program comes with its new expected output.
+#[test]
+fn option_defaults_reference_is_current() {
+    reference_is_current("test_option_defaults", "option_defaults");
+}
+
+/// `capi-tests/test_monitor.c` prints the events `zmq_socket_monitor`
+/// reports, one per line (descriptors, errnos, ports and paths as stable
+/// facts), for the call's own errors, tcp and ipc on both sides, reconnects,
+/// bind failures, unbind and close, and failed handshakes. Its output on
+/// Debian's libzmq is `capi-tests/expected/monitor.txt`; ours must match it,
+/// except what `capi-tests/expected/monitor.allowed` explains.
+#[test]
+fn monitor_matches_libzmq() {
+    matches_reference("test_monitor", "monitor", |expected| expected);
+}
+
+#[test]
+fn monitor_reference_is_current() {
+    reference_is_current("test_monitor", "monitor");
+}
+
+/// Runs capi-tests/`name`.c on ours and compares its output line by line
+/// with `capi-tests/expected/<reference>.txt` (passed through `adjust`),
+/// allowing only what `<reference>.allowed` lists.
+fn matches_reference(name: &str, reference: &str, adjust: impl Fn(String) -> String) {
+    let expected_path = repo_root().join(format!("capi-tests/expected/{reference}.txt"));
+    let expected = fs::read_to_string(&expected_path)
         .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
-    if cfg!(feature = "draft") {
-        // The reference is a stable build; ours then says it has the draft API.
-        expected = expected.replace("zmq_has(\"draft\") = 0", "zmq_has(\"draft\") = 1");
-    }
-    let allowed_path = repo_root().join("capi-tests/expected/option_defaults.allowed");
+    let expected = adjust(expected);
+    let allowed_path = repo_root().join(format!("capi-tests/expected/{reference}.allowed"));
     let allowed = Allowances::load(&allowed_path);
 
-    let name = "test_option_defaults";
     let bin = compile(name, &Flavor::Ours).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
@@ -287,7 +320,7 @@ fn option_defaults_match_libzmq() {
         }
     }
     println!(
-        "option defaults: {} reference lines, {same} printed the same by ours; allowed \
+        "{reference}: {} reference lines, {same} printed the same by ours; allowed \
          differences: {} reference lines, {} lines of ours",
         expected.len(),
         only_ref.len(),
@@ -314,15 +347,13 @@ fn option_defaults_match_libzmq() {
     );
 }
 
-/// The reference must be what Debian's libzmq prints with the program as it
-/// is now: a change to the program comes with its new expected output.
-#[test]
-fn option_defaults_reference_is_current() {
+/// `capi-tests/expected/<reference>.txt` must be what capi-tests/`name`.c
+/// prints on Debian's libzmq now.
+fn reference_is_current(name: &str, reference: &str) {
     if !Path::new("/usr/include/zmq.h").exists() {
         println!("skipped: /usr/include/zmq.h missing (apt-get install libzmq3-dev)");
         return;
     }
-    let name = "test_option_defaults";
     let bin = compile(name, &Flavor::Debian).unwrap_or_else(|e| panic!("{e}"));
     let lib = resolved_libzmq(&bin, None);
     assert!(
@@ -330,7 +361,7 @@ fn option_defaults_reference_is_current() {
         "{name} should load Debian's libzmq here: {lib}"
     );
     let out = run(&bin, None).unwrap_or_else(|e| panic!("{name} against Debian's libzmq: {e}"));
-    let path = repo_root().join("capi-tests/expected/option_defaults.txt");
+    let path = repo_root().join(format!("capi-tests/expected/{reference}.txt"));
     let expected = fs::read_to_string(&path).unwrap_or_default();
     if out != expected {
         let (_, only_ref, only_new) = line_diff(
