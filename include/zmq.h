@@ -727,7 +727,10 @@ int zmq_socket_monitor_versioned(void *s_, const char *addr_, uint64_t events_, 
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Draft: raises `ZMQ_EVENT_PIPES_STATS` for each of the socket's pipes.
+ Draft. libzmq raises `ZMQ_EVENT_PIPES_STATS` for each of the socket's
+ pipes; here only its refusals are in place (EINVAL: the monitor does not
+ ask for the event; EAGAIN: no pipes), then ENOTSUP: queue depths are not
+ measured yet.
  */
 int zmq_socket_monitor_pipes_stats(void *s);
 #endif
