@@ -45,13 +45,9 @@ impl Path {
         }
     }
 
-    pub fn connect(&self) -> std::io::Result<mio::net::UnixStream> {
-        self.start(&mut None).map(|(s, _)| s)
-    }
-
-    /// A non-blocking connect, as libzmq's: also tells whether it is still
-    /// in progress; on failure `closed` gets the descriptor of the socket
-    /// made for it, which libzmq's monitor reports closed.
+    /// A non-blocking connect, as libzmq's: says whether it is still in
+    /// progress; on failure `closed` gets the descriptor of the socket made
+    /// for it, which libzmq's monitor reports closed.
     pub fn start(
         &self,
         closed: &mut Option<RawFd>,

@@ -238,14 +238,10 @@ impl Target {
         }
     }
 
-    /// Starts a non-blocking connect to what `resolve` found.
-    pub fn connect(&self, to: &Resolved) -> io::Result<Stream> {
-        self.start(to, &mut None).map(|(s, _)| s)
-    }
-
-    /// As `connect`, also telling whether the connect is still in progress;
-    /// on failure `closed` gets the descriptor of the socket made for the
-    /// attempt, if any (libzmq's monitor reports it closed).
+    /// Starts a non-blocking connect to what `resolve` found; says whether
+    /// it is still in progress. On failure `closed` gets the descriptor of
+    /// the socket made for the attempt, if any (libzmq's monitor reports it
+    /// closed).
     pub fn start(&self, to: &Resolved, closed: &mut Option<RawFd>) -> io::Result<(Stream, bool)> {
         match (self, to) {
             (Target::Tcp(a), Resolved::Tcp(r)) => {
