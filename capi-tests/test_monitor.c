@@ -701,6 +701,9 @@ static void bind_side (const char *transport)
     zmq_close (client);
     mon_stop (&m);
     zmq_ctx_term (ctx);
+    /* libzmq leaves the file of an explicit ipc path behind. */
+    if (strncmp (ep, "ipc://", 6) == 0)
+        unlink (ep + 6);
 }
 
 /* The connect side: connect, the peer leaves and comes back (reconnect),
@@ -758,6 +761,8 @@ static void connect_side (const char *transport)
     mon_stop (&m);
     zmq_close (server);
     zmq_ctx_term (ctx);
+    if (strncmp (ep, "ipc://", 6) == 0)
+        unlink (ep + 6);
 }
 
 /* Nothing listens: each attempt fails and a retry is scheduled. */
