@@ -743,6 +743,25 @@ const char *zmq_msg_gets(const zmq_msg_t *msg_, const char *property_);
 
 int zmq_socket_monitor(void *s_, const char *addr_, int events_);
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Draft: `event_version_` 2 sends the event number and each value in 64
+ bits, the number of values, then the local and the remote endpoint;
+ `type_` is the publisher's socket type (PAIR, PUB or PUSH).
+ */
+int zmq_socket_monitor_versioned(void *s_, const char *addr_, uint64_t events_, int event_version_, int type_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Draft. libzmq raises `ZMQ_EVENT_PIPES_STATS` for each of the socket's
+ pipes; here only its refusals are in place (EINVAL: the monitor does not
+ ask for the event; EAGAIN: no pipes), then ENOTSUP: queue depths are not
+ measured yet.
+ */
+int zmq_socket_monitor_pipes_stats(void *s);
+#endif
+
 /*
  `timeout_` is in milliseconds; -1 waits forever, 0 only looks. Returns
  how many items have `revents` set.

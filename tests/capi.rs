@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 /// A program that has not exited by then is hung: it is killed and fails.
-const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+/// test_monitor alone waits about 30 s for quiet periods and timeouts.
+const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 mod common;
 use common::{c_compiler as cc_at, link_our_library, make_scratch_dir, profile_dir, repo_root};
@@ -262,7 +263,7 @@ const DRAFT_PROGRAMS: &[&str] = &["test_poller"];
 
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
-const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts"];
+const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts", "test_monitor"];
 
 capi_tests!(
     test_connect_before_bind,
@@ -360,6 +361,22 @@ fn api_facts_match_libzmq() {
 #[test]
 fn api_facts_reference_is_current() {
     reference_is_current("test_api_facts", "api_facts");
+}
+
+/// `capi-tests/test_monitor.c` prints the events `zmq_socket_monitor`
+/// reports, one per line (descriptors, errnos, ports and paths as stable
+/// facts), for the call's own errors, tcp and ipc on both sides, reconnects,
+/// bind failures, unbind and close, and failed handshakes. Its output on
+/// Debian's libzmq is `capi-tests/expected/monitor.txt`; ours must match it,
+/// except what `capi-tests/expected/monitor.allowed` explains.
+#[test]
+fn monitor_matches_libzmq() {
+    matches_reference("test_monitor", "monitor", |expected| expected);
+}
+
+#[test]
+fn monitor_reference_is_current() {
+    reference_is_current("test_monitor", "monitor");
 }
 
 /// Runs `capi-tests/<program>.c` on ours and diffs its output against

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::options::Options;
 use crate::pipe::{PipeEnd, PipeId};
 use crate::socket::mailbox::Mailbox;
+use crate::socket::monitor::MonitorLink;
 use crate::transport::{Listener, Resolved, Stream, Target};
 
 /// What a session or listener needs of the socket it serves.
@@ -29,6 +30,8 @@ pub struct SocketLink {
     pub mailbox: Arc<Mailbox>,
     /// The socket's options when it bound or connected.
     pub options: Options,
+    /// Where events about this endpoint go (`zmq_socket_monitor`).
+    pub monitor: MonitorLink,
 }
 
 /// Work for an I/O thread. Sent once per bind, connect or close, so the

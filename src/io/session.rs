@@ -23,9 +23,11 @@ use super::SocketLink;
 use crate::msg::{Metadata, Msg};
 use crate::pipe::{pipe_pair_with, PipeEnd, PipeId};
 use crate::socket::mailbox::{Command, Mailbox};
+use crate::socket::monitor::{Endpoints, MonitorEvent};
 use crate::transport::{Resolved, Stream, Target};
 use crate::zmtp::connection::{Config, Connection, Event};
 use crate::zmtp::zap::ZapConfig;
+use crate::zmtp::{HandshakeEvent, ProtocolError, Version};
 
 /// Stop taking frames from the socket while this much waits to be written.
 const MAX_PENDING_OUT: usize = 256 * 1024;
@@ -33,8 +35,33 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Read blocks kept for reuse while frames of theirs are still alive.
 const MAX_SPARE_READS: usize = 4;
 
-/// Why the session stops using its current stream.
-struct Disconnect;
+/// Why the session stops using its current stream: libzmq's three engine
+/// error reasons, which decide the monitor events and whether a connecter
+/// tries again.
+enum Disconnect {
+    /// The stream ended or failed (`errno`; EPIPE for the peer's close).
+    Connection(i32),
+    /// The handshake or the heartbeats timed out.
+    Timeout,
+    /// The peer broke the protocol: the connection is not retried.
+    Protocol(ProtocolError),
+    /// A STREAM socket asked to close the connection.
+    Requested,
+}
+
+impl Disconnect {
+    fn io(e: &std::io::Error) -> Disconnect {
+        Disconnect::Connection(e.raw_os_error().unwrap_or(libc::EIO))
+    }
+
+    fn protocol(e: ProtocolError) -> Disconnect {
+        if e.is_timeout() {
+            Disconnect::Timeout
+        } else {
+            Disconnect::Protocol(e)
+        }
+    }
+}
 
 pub struct Session {
     link: SocketLink,
@@ -56,6 +83,12 @@ pub struct Session {
     /// `ZMQ_CONNECT_TIMEOUT`: when a connect in progress is abandoned.
     connect_deadline: Option<Instant>,
     conn: Option<Wire>,
+    /// What monitor events name the current connection by (None: not
+    /// connected, the endpoint connected to names it).
+    endpoints: Option<Endpoints>,
+    /// The ZMTP 3.x handshake completed on the current connection (libzmq's
+    /// mechanism is ready): its loss is no handshake failure.
+    handshaken: bool,
     pipe: Option<PipeEnd>,
     /// The socket's end of our pipe, for `Hiccup`.
     peer_pipe_id: Option<PipeId>,
@@ -114,6 +147,8 @@ impl Session {
             connecting: false,
             connect_deadline: None,
             conn: None,
+            endpoints: None,
+            handshaken: false,
             pipe,
             peer_pipe_id: None,
             metadata: None,
@@ -191,9 +226,27 @@ impl Session {
                 self.finished = true;
                 return;
             }
+            let fd = stream.fd();
+            // Named by the address the peer reached (for a wildcard bind,
+            // not the listener's), as libzmq's accepted connections are.
+            self.endpoints = Some(Endpoints {
+                local: stream.local_endpoint(),
+                remote: stream.peer_endpoint(),
+                bound: true,
+            });
+            self.emit(MonitorEvent::Accepted { fd });
             self.conn = Some(self.new_wire(now));
             self.pump(registry, now);
         }
+    }
+
+    /// Raises `ev` on the socket's monitor, about the current connection
+    /// or, when there is none, the endpoint connected to.
+    fn emit(&self, ev: MonitorEvent) {
+        self.link.monitor.emit(ev, || match &self.endpoints {
+            Some(e) => e.clone(),
+            None => Endpoints::connecting(self.endpoint.as_str()),
+        });
     }
 
     fn new_wire(&self, now: Instant) -> Wire {
@@ -279,8 +332,9 @@ impl Session {
         now: Instant,
     ) {
         let Some(target) = &self.target else { return };
-        match resolved.and_then(|r| target.connect(&r)) {
-            Ok(mut stream) => {
+        let mut closed = None;
+        match resolved.and_then(|r| target.start(&r, &mut closed)) {
+            Ok((mut stream, in_progress)) => {
                 if stream
                     .register(
                         registry,
@@ -289,6 +343,9 @@ impl Session {
                     )
                     .is_err()
                 {
+                    let fd = stream.fd();
+                    drop(stream);
+                    self.emit(MonitorEvent::Closed { fd });
                     self.schedule_retry(now);
                     return;
                 }
@@ -297,10 +354,22 @@ impl Session {
                 let timeout = self.link.options.connect_timeout;
                 self.connect_deadline =
                     (timeout > 0).then(|| now + Duration::from_millis(timeout as u64));
+                if in_progress {
+                    self.emit(MonitorEvent::ConnectDelayed {
+                        errno: libc::EINPROGRESS,
+                    });
+                }
                 // ipc connects complete at once; tcp tells with writability.
                 self.on_io(registry, now);
             }
-            Err(_) => self.schedule_retry(now),
+            Err(_) => {
+                // The socket made for the attempt, closed again (a failed
+                // lookup made none).
+                if let Some(fd) = closed {
+                    self.emit(MonitorEvent::Closed { fd });
+                }
+                self.schedule_retry(now);
+            }
         }
     }
 
@@ -310,6 +379,9 @@ impl Session {
             // linger (a closing session with nothing left is finished).
             Some(ivl) => {
                 self.retry_at = Some(now + ivl);
+                self.emit(MonitorEvent::ConnectRetried {
+                    interval_ms: ivl.as_millis().min(u32::MAX as u128) as u32,
+                });
                 let max = self.link.options.reconnect_ivl_max;
                 if max > 0 {
                     let max = Duration::from_millis(max as u64);
@@ -331,11 +403,20 @@ impl Session {
                 Ok(true) => {
                     self.connecting = false;
                     self.connect_deadline = None;
+                    let fd = stream.fd();
+                    self.endpoints = Some(Endpoints {
+                        local: stream.local_endpoint(),
+                        remote: self.endpoint.clone(),
+                        bound: false,
+                    });
+                    self.emit(MonitorEvent::Connected { fd });
                     self.conn = Some(self.new_wire(now));
                 }
                 Ok(false) => return,
                 Err(_) => {
+                    let fd = stream.fd();
                     self.drop_stream(registry);
+                    self.emit(MonitorEvent::Closed { fd });
                     self.schedule_retry(now);
                     return;
                 }
@@ -366,7 +447,11 @@ impl Session {
     pub fn on_timer(&mut self, registry: &Registry, now: Instant) {
         if self.connecting && self.connect_deadline.is_some_and(|t| t <= now) {
             self.connect_deadline = None;
+            let fd = self.stream.as_ref().map(|s| s.fd());
             self.drop_stream(registry);
+            if let Some(fd) = fd {
+                self.emit(MonitorEvent::Closed { fd });
+            }
             self.schedule_retry(now);
         }
         if self.retry_at.is_some_and(|t| t <= now) {
@@ -383,14 +468,10 @@ impl Session {
             .and_then(|c| c.poll_timeout())
             .is_some_and(|t| t <= now);
         if due {
-            let failed = self
-                .conn
-                .as_mut()
-                .is_some_and(|c| c.handle_timeout(now).is_err());
-            if failed {
-                self.on_disconnect(registry, now);
-            } else {
-                self.pump(registry, now);
+            let timed_out = self.conn.as_mut().and_then(|c| c.handle_timeout(now).err());
+            match timed_out {
+                Some(e) => self.on_disconnect(Disconnect::protocol(e), registry, now),
+                None => self.pump(registry, now),
             }
         }
     }
@@ -432,8 +513,15 @@ impl Session {
     }
 
     /// Ends everything: the stream closes, the socket sees the pipe end.
+    /// A connection ends silently, as libzmq's; a connect in progress is
+    /// reported closed.
     pub fn shutdown(&mut self, registry: &Registry) {
+        let connecting = self.stream.as_ref().filter(|_| self.connecting);
+        let fd = connecting.map(|s| s.fd());
         self.drop_stream(registry);
+        if let Some(fd) = fd {
+            self.emit(MonitorEvent::Closed { fd });
+        }
         if let Some(mut p) = self.pipe.take() {
             p.close();
         }
@@ -447,6 +535,8 @@ impl Session {
         self.connect_deadline = None;
         self.conn = None;
         self.zap_pipe = None;
+        self.endpoints = None;
+        self.handshaken = false;
     }
 
     fn pump(&mut self, registry: &Registry, now: Instant) {
@@ -460,13 +550,64 @@ impl Session {
         let result = read
             .and_then(|_| self.pull_output())
             .and_then(|_| self.flush());
-        if result.is_err() {
-            self.on_disconnect(registry, now);
+        if let Err(reason) = result {
+            self.on_disconnect(reason, registry, now);
         }
     }
 
-    fn on_disconnect(&mut self, registry: &Registry, now: Instant) {
+    /// The events libzmq's engine raises when it fails: a protocol error
+    /// it reports (HANDSHAKE_FAILED_PROTOCOL, or _AUTH for a peer's ERROR
+    /// with a ZAP status), a handshake lost to a connection error or
+    /// timeout (HANDSHAKE_FAILED_NO_DETAIL), then DISCONNECTED.
+    fn disconnect_events(&self, reason: &Disconnect) {
+        let Some(fd) = self.stream.as_ref().map(|s| s.fd()) else {
+            return;
+        };
+        match reason {
+            // Our own socket ended it: libzmq terminates the engine
+            // without a word.
+            Disconnect::Requested => return,
+            Disconnect::Protocol(e) => match e.handshake_event() {
+                Some(HandshakeEvent::Auth(status)) => {
+                    self.emit(MonitorEvent::HandshakeFailedAuth { status })
+                }
+                Some(HandshakeEvent::Protocol(code)) => {
+                    self.emit(MonitorEvent::HandshakeFailedProtocol { code })
+                }
+                Some(HandshakeEvent::NoDetail(errno)) => {
+                    self.emit(MonitorEvent::HandshakeFailedNoDetail { errno })
+                }
+                None => {}
+            },
+            // libzmq passes on whatever errno its timer left: EAGAIN.
+            Disconnect::Timeout if !self.handshaken => {
+                self.emit(MonitorEvent::HandshakeFailedNoDetail {
+                    errno: libc::EAGAIN,
+                })
+            }
+            Disconnect::Connection(errno) if !self.handshaken => {
+                self.emit(MonitorEvent::HandshakeFailedNoDetail { errno: *errno })
+            }
+            _ => {}
+        }
+        self.emit(MonitorEvent::Disconnected { fd });
+    }
+
+    fn on_disconnect(&mut self, reason: Disconnect, registry: &Registry, now: Instant) {
+        // A connection that already failed (a refused handshake, a socket
+        // type mismatch) and then lost its stream ends for that failure.
+        let reason = match (reason, self.conn.as_ref().and_then(|c| c.failure())) {
+            (Disconnect::Connection(_), Some(e)) => Disconnect::protocol(e.clone()),
+            (reason, _) => reason,
+        };
         let raw = self.conn.as_ref().is_some_and(|c| c.is_raw());
+        if matches!(reason, Disconnect::Protocol(_)) {
+            // What we queued before the peer's fault (our READY) still
+            // goes, best effort: the peer learns our socket type and can
+            // tell the mismatch itself rather than see a bare close.
+            let _ = self.flush();
+        }
+        self.disconnect_events(&reason);
         self.drop_stream(registry);
         if raw || self.link.options.immediate {
             // A STREAM peer is one connection: tell the socket it went
@@ -494,7 +635,9 @@ impl Session {
             }
         }
         self.in_more = false;
-        if self.target.is_some() {
+        // As libzmq, a connecter whose peer broke the protocol gives up.
+        let retry = !matches!(reason, Disconnect::Protocol(_));
+        if self.target.is_some() && retry {
             self.schedule_retry(now);
         } else {
             self.finished = true;
@@ -530,7 +673,7 @@ impl Session {
                 let Some(n) = read_some(stream, space)? else {
                     return Ok(());
                 };
-                conn.direct_written(n, now).map_err(|_| Disconnect)?;
+                conn.direct_written(n, now).map_err(Disconnect::protocol)?;
                 self.decode(&[], None, now)?;
                 if self.stalled.is_some() {
                     return Ok(());
@@ -544,7 +687,9 @@ impl Session {
                     .position(|m| m.unique_bytes_mut().is_some());
                 let next = match free {
                     Some(i) => self.spare_reads.swap_remove(i),
-                    None => Msg::try_fillable(READ_CHUNK).ok_or(Disconnect)?,
+                    None => {
+                        Msg::try_fillable(READ_CHUNK).ok_or(Disconnect::Connection(libc::ENOMEM))?
+                    }
                 };
                 let held = std::mem::replace(&mut self.read_buf, next);
                 if held.len() == READ_CHUNK && self.spare_reads.len() < MAX_SPARE_READS {
@@ -552,7 +697,7 @@ impl Session {
                 }
             }
             let Some(space) = self.read_buf.unique_bytes_mut() else {
-                return Err(Disconnect);
+                return Err(Disconnect::Connection(libc::ENOMEM));
             };
             let Some(n) = read_some(stream, space)? else {
                 return Ok(());
@@ -595,10 +740,20 @@ impl Session {
                 delivered = true;
                 match ev {
                     Event::Ready {
+                        version,
                         peer_routing_id,
                         metadata,
                         ..
-                    } => self.on_ready(peer_routing_id, metadata),
+                    } => {
+                        // ZMTP 1.0/2.0 peers and raw streams have no
+                        // security handshake to succeed, as in libzmq.
+                        let zmtp = self.conn.as_ref().is_some_and(|c| !c.is_raw());
+                        if zmtp && version >= Version::V3_0 {
+                            self.handshaken = true;
+                            self.emit(MonitorEvent::HandshakeSucceeded);
+                        }
+                        self.on_ready(peer_routing_id, metadata);
+                    }
                     Event::Message(m) => {
                         if let Err(m) = self.deliver(m) {
                             self.stalled = Some(m);
@@ -612,11 +767,11 @@ impl Session {
                 return Ok(pos);
             }
             let Some(conn) = self.conn.as_mut() else {
-                return Err(Disconnect);
+                return Err(Disconnect::Connection(libc::EPIPE));
             };
             let used = conn
                 .handle_input(&data[pos..], source.map(|m| (m, pos)), now)
-                .map_err(|_| Disconnect)?;
+                .map_err(Disconnect::protocol)?;
             pos += used;
             if used == 0 && !delivered {
                 // Nothing taken and nothing produced: wait for more bytes.
@@ -643,8 +798,8 @@ impl Session {
                     .conn
                     .as_mut()
                     .and_then(|w| w.zmtp())
-                    .ok_or(Disconnect)?;
-                conn.zap_unavailable(now).map_err(|_| Disconnect)
+                    .ok_or(Disconnect::Connection(libc::EPIPE))?;
+                conn.zap_unavailable(now).map_err(Disconnect::protocol)
             }
         }
     }
@@ -666,7 +821,7 @@ impl Session {
                     break;
                 }
             }
-            conn.zap_reply(&frames, now).map_err(|_| Disconnect)?;
+            conn.zap_reply(&frames, now).map_err(Disconnect::protocol)?;
         }
         Ok(())
     }
@@ -773,21 +928,26 @@ impl Session {
             };
             if !conn.wants_transmit() {
                 if conn.close_requested() {
-                    return Err(Disconnect);
+                    // A refused handshake (its ERROR written) is the
+                    // protocol's end, not the socket's request.
+                    return Err(match conn.failure() {
+                        Some(e) => Disconnect::protocol(e.clone()),
+                        None => Disconnect::Requested,
+                    });
                 }
                 return Ok(());
             }
             let mut io: Vec<IoSlice<'_>> = Vec::with_capacity(64);
             conn.transmit_slices(&mut io, 64);
             match stream.write_vectored(&io) {
-                Ok(0) => return Err(Disconnect),
+                Ok(0) => return Err(Disconnect::Connection(libc::EPIPE)),
                 Ok(n) => {
                     drop(io);
                     conn.advance_transmit(n);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Err(Disconnect),
+                Err(e) => return Err(Disconnect::io(&e)),
             }
             // Room again: take more from the socket.
             self.pull_output()?;
@@ -800,11 +960,12 @@ impl Session {
 fn read_some(stream: &mut Stream, buf: &mut [u8]) -> Result<Option<usize>, Disconnect> {
     loop {
         return match stream.read(buf) {
-            Ok(0) => Err(Disconnect),
+            // libzmq's engine reads the peer's close as EPIPE.
+            Ok(0) => Err(Disconnect::Connection(libc::EPIPE)),
             Ok(n) => Ok(Some(n)),
             Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => Err(Disconnect),
+            Err(e) => Err(Disconnect::io(&e)),
         };
     }
 }

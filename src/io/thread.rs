@@ -21,6 +21,7 @@ use super::resolver::Resolver;
 use super::session::Session;
 use super::{IoCommand, SocketLink};
 use crate::ctx::ZapConnector;
+use crate::socket::monitor::{Endpoints, MonitorEvent};
 use crate::transport::tcp::Lookup;
 use crate::transport::Listener;
 
@@ -275,6 +276,23 @@ impl Reactor {
                 Entry::Listener(mut l) => {
                     let _ = self.poll.registry().deregister(&mut l.listener);
                     self.shared.unload();
+                    let ListenerEntry {
+                        mut listener,
+                        endpoint,
+                        link,
+                        ..
+                    } = *l;
+                    let fd = listener.fd();
+                    let ev = match listener.remove_files() {
+                        Ok(()) => MonitorEvent::Closed { fd },
+                        Err(e) => MonitorEvent::CloseFailed {
+                            errno: e.raw_os_error().unwrap_or(libc::EIO),
+                        },
+                    };
+                    // Closed before it is reported, as in libzmq: whoever
+                    // hears of it may bind the address again at once.
+                    drop(listener);
+                    link.monitor.emit(ev, || Endpoints::bound(endpoint));
                 }
                 Entry::Session(mut s, _) => {
                     s.shutdown(self.poll.registry());
@@ -418,7 +436,15 @@ impl Reactor {
                 }
                 Ok(None) => return,
                 // A failed accept (EMFILE, ...) leaves the listener as it is.
-                Err(_) => return,
+                Err(e) => {
+                    let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                    l.link
+                        .monitor
+                        .emit(MonitorEvent::AcceptFailed { errno }, || {
+                            Endpoints::bound(l.endpoint.as_str())
+                        });
+                    return;
+                }
             }
         }
     }

@@ -7,6 +7,7 @@
 //! held while a call blocks.
 
 pub mod mailbox;
+pub mod monitor;
 
 mod dealer;
 mod dist;
@@ -40,6 +41,7 @@ use crate::options::{id, OptionValue, Options};
 use crate::pipe::{pipe_pair_with, PipeEnd, PipeId, PipeMap, SideConfig};
 use crate::transport::{self, Target};
 use mailbox::{Command, Mailbox};
+use monitor::{Endpoints, Monitor, MonitorEvent};
 
 /// Socket types, as zmq.h numbers them.
 pub mod kind {
@@ -138,12 +140,23 @@ pub struct Socket {
     mailbox: Arc<Mailbox>,
     inner: Mutex<Inner>,
     closed: AtomicBool,
+    monitor: Monitor,
 }
 
 impl Socket {
     pub(crate) fn new(ctx: Arc<Ctx>, socket_type: i32) -> Result<Socket> {
-        let pattern = new_pattern(socket_type)?;
         let mailbox = Arc::new(Mailbox::new().map_err(|_| Error::MFile)?);
+        Self::with_mailbox(ctx, socket_type, mailbox)
+    }
+
+    /// A socket woken through `mailbox` (a monitor's publisher has one
+    /// that calls back instead of a signaler).
+    pub(crate) fn with_mailbox(
+        ctx: Arc<Ctx>,
+        socket_type: i32,
+        mailbox: Arc<Mailbox>,
+    ) -> Result<Socket> {
+        let pattern = new_pattern(socket_type)?;
         let mut options = Options::new(socket_type);
         options.ipv6 = ctx.ipv6();
         Ok(Socket {
@@ -162,6 +175,7 @@ impl Socket {
                 connected_io: Vec::new(),
             }),
             closed: AtomicBool::new(false),
+            monitor: Monitor::new(),
         })
     }
 
@@ -421,7 +435,19 @@ impl Socket {
                 let mut inner = self.inner.lock();
                 self.process_commands(&mut inner)?;
                 let io = self.ctx.io_thread_for(inner.options.affinity)?;
-                let (listener, resolved) = transport::bind(proto, address, &inner.options)?;
+                let mut closed = None;
+                let (listener, resolved) =
+                    match transport::bind(proto, address, &inner.options, &mut closed) {
+                        Ok(bound) => bound,
+                        Err(e) => {
+                            self.bind_failed(proto, address, closed, e);
+                            return Err(e);
+                        }
+                    };
+                self.monitor
+                    .emit(MonitorEvent::Listening { fd: listener.fd() }, || {
+                        Endpoints::bound(resolved.as_str())
+                    });
                 let link = self.link(&inner.options);
                 io.send(IoCommand::Listen {
                     listener: Box::new(listener),
@@ -435,11 +461,31 @@ impl Socket {
         }
     }
 
+    /// libzmq's events for a failed tcp/ipc bind: the socket it made and
+    /// closed again, if any (an ipc one named by its endpoint, a tcp one
+    /// by nothing yet), then the failure, named by the address alone.
+    fn bind_failed(&self, proto: &str, address: &str, closed: Option<RawFd>, e: Error) {
+        if let Some(fd) = closed {
+            self.monitor.emit(MonitorEvent::Closed { fd }, || {
+                Endpoints::bound(if proto == "ipc" {
+                    format!("ipc://{address}")
+                } else {
+                    String::new()
+                })
+            });
+        }
+        self.monitor
+            .emit(MonitorEvent::BindFailed { errno: e.errno() }, || {
+                Endpoints::bound(address)
+            });
+    }
+
     fn link(&self, options: &Options) -> SocketLink {
         SocketLink {
             socket_id: self.id,
             mailbox: Arc::clone(&self.mailbox),
             options: options.clone(),
+            monitor: self.monitor.link(),
         }
     }
 
@@ -613,6 +659,8 @@ impl Socket {
         drop(inner);
         // A thread still blocked in this socket wakes up to ENOTSOCK.
         self.mailbox.ring();
+        // Once its listeners and sessions are gone too, the monitor stops.
+        self.monitor.socket_closed();
         self.ctx.socket_closed(self.id);
     }
 }

@@ -2,9 +2,12 @@
 //! (a fresh path in a private temporary directory). A bound path is
 //! removed when its listener goes (unbind or close).
 
-use std::os::linux::net::SocketAddrExt;
-use std::os::unix::net::SocketAddr;
+use std::ffi::OsStr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+
+use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::Listener;
 use crate::error::{Error, Result};
@@ -29,17 +32,46 @@ impl Path {
         })
     }
 
-    fn socket_addr(&self) -> std::io::Result<SocketAddr> {
+    fn socket_addr(&self) -> std::io::Result<SockAddr> {
         match self {
-            Path::File(p) => SocketAddr::from_pathname(p),
-            Path::Abstract(name) => SocketAddr::from_abstract_name(name),
+            Path::File(p) => SockAddr::unix(p),
+            Path::Abstract(name) => {
+                // A leading NUL names the abstract namespace.
+                let mut bytes = Vec::with_capacity(name.len() + 1);
+                bytes.push(0);
+                bytes.extend_from_slice(name);
+                SockAddr::unix(OsStr::from_bytes(&bytes))
+            }
         }
     }
 
-    pub fn connect(&self) -> std::io::Result<mio::net::UnixStream> {
-        let s = std::os::unix::net::UnixStream::connect_addr(&self.socket_addr()?)?;
-        s.set_nonblocking(true)?;
-        Ok(mio::net::UnixStream::from_std(s))
+    /// A non-blocking connect, as libzmq's: says whether it is still in
+    /// progress; on failure `closed` gets the descriptor of the socket made
+    /// for it, which libzmq's monitor reports closed.
+    pub fn start(
+        &self,
+        closed: &mut Option<RawFd>,
+    ) -> std::io::Result<(mio::net::UnixStream, bool)> {
+        let addr = self.socket_addr()?;
+        let sock = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        let start = |sock: &Socket| -> std::io::Result<bool> {
+            sock.set_nonblocking(true)?;
+            match sock.connect(&addr) {
+                Ok(()) => Ok(false),
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(true),
+                Err(e) => Err(e),
+            }
+        };
+        match start(&sock) {
+            Ok(in_progress) => {
+                let std: std::os::unix::net::UnixStream = sock.into();
+                Ok((mio::net::UnixStream::from_std(std), in_progress))
+            }
+            Err(e) => {
+                *closed = Some(sock.as_raw_fd());
+                Err(e)
+            }
+        }
     }
 }
 
@@ -50,14 +82,36 @@ pub struct Cleanup {
     dir: Option<PathBuf>,
 }
 
+impl Cleanup {
+    /// Removes them now. Only for `ipc://*` does a failure count, as in
+    /// libzmq (whose monitor reports it as CLOSE_FAILED); the file of an
+    /// explicit path is removed on a best-effort basis.
+    pub fn remove(&mut self) -> std::io::Result<()> {
+        let file = self.file.take();
+        let Some(dir) = self.dir.take() else {
+            if let Some(f) = file {
+                let _ = std::fs::remove_file(f);
+            }
+            return Ok(());
+        };
+        let removed = match file {
+            Some(f) => std::fs::remove_file(f),
+            None => Ok(()),
+        };
+        match removed {
+            Ok(()) => std::fs::remove_dir(dir),
+            Err(e) => {
+                // Still tidy up what can be.
+                let _ = std::fs::remove_dir(dir);
+                Err(e)
+            }
+        }
+    }
+}
+
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        if let Some(f) = &self.file {
-            let _ = std::fs::remove_file(f);
-        }
-        if let Some(d) = &self.dir {
-            let _ = std::fs::remove_dir(d);
-        }
+        let _ = self.remove();
     }
 }
 
@@ -80,7 +134,17 @@ fn wildcard_dir() -> Result<PathBuf> {
     Err(Error::AddrInUse)
 }
 
-pub fn bind(address: &str, _backlog: i32) -> Result<(Listener, String)> {
+pub fn bind(address: &str, backlog: i32) -> Result<(Listener, String)> {
+    bind_noting(address, backlog, &mut None)
+}
+
+/// As `bind`; when the bind fails after its socket was made, `closed` gets
+/// that socket's descriptor, which libzmq's monitor reports closed.
+pub fn bind_noting(
+    address: &str,
+    backlog: i32,
+    closed: &mut Option<RawFd>,
+) -> Result<(Listener, String)> {
     let mut cleanup = Cleanup::default();
     let path = if address == "*" {
         let dir = wildcard_dir()?;
@@ -96,13 +160,21 @@ pub fn bind(address: &str, _backlog: i32) -> Result<(Listener, String)> {
         let _ = std::fs::remove_file(p);
     }
     let addr = path.socket_addr().map_err(|_| Error::Inval)?;
-    let listener =
-        std::os::unix::net::UnixListener::bind_addr(&addr).map_err(|e| match e.kind() {
+    let sock = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(Error::from)?;
+    let listen = |sock: &Socket| -> std::io::Result<()> {
+        sock.bind(&addr)?;
+        sock.listen(backlog.max(1))?;
+        sock.set_nonblocking(true)
+    };
+    if let Err(e) = listen(&sock) {
+        *closed = Some(sock.as_raw_fd());
+        return Err(match e.kind() {
             std::io::ErrorKind::AddrInUse => Error::AddrInUse,
             std::io::ErrorKind::NotFound => Error::NoEnt,
             _ => Error::from(e),
-        })?;
-    listener.set_nonblocking(true).map_err(Error::from)?;
+        });
+    }
+    let listener: std::os::unix::net::UnixListener = sock.into();
     let endpoint = match &path {
         Path::File(p) => {
             cleanup.file = Some(p.clone());

@@ -7,6 +7,7 @@ pub mod nic;
 pub mod tcp;
 
 use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
@@ -38,6 +39,31 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.write_vectored(bufs),
             Stream::Ipc(s) => s.write_vectored(bufs),
+        }
+    }
+
+    /// The descriptor, as monitor events report it.
+    pub fn fd(&self) -> RawFd {
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Ipc(s) => s.as_raw_fd(),
+        }
+    }
+
+    /// Our end as libzmq names it in monitor events: `tcp://ip:port`,
+    /// `ipc://path` (`ipc://@name` abstract, `ipc://` unnamed).
+    pub fn local_endpoint(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s.local_addr().map(tcp_endpoint).unwrap_or_default(),
+            Stream::Ipc(s) => s.local_addr().map(|a| ipc_endpoint(&a)).unwrap_or_default(),
+        }
+    }
+
+    /// The peer's end, named as `local_endpoint` names ours.
+    pub fn peer_endpoint(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().map(tcp_endpoint).unwrap_or_default(),
+            Stream::Ipc(s) => s.peer_addr().map(|a| ipc_endpoint(&a)).unwrap_or_default(),
         }
     }
 
@@ -96,7 +122,41 @@ impl Source for Stream {
     }
 }
 
+fn tcp_endpoint(a: std::net::SocketAddr) -> String {
+    // SocketAddr prints IPv6 in brackets, as libzmq does.
+    format!("tcp://{a}")
+}
+
+fn ipc_endpoint(a: &std::os::unix::net::SocketAddr) -> String {
+    use std::os::linux::net::SocketAddrExt;
+    if let Some(p) = a.as_pathname() {
+        format!("ipc://{}", p.display())
+    } else if let Some(name) = a.as_abstract_name() {
+        format!("ipc://@{}", String::from_utf8_lossy(name))
+    } else {
+        "ipc://".to_string()
+    }
+}
+
 impl Listener {
+    /// The descriptor, as monitor events report it.
+    pub fn fd(&self) -> RawFd {
+        match self {
+            Listener::Tcp(l, _) => l.as_raw_fd(),
+            Listener::Ipc(l, _) => l.as_raw_fd(),
+        }
+    }
+
+    /// Removes what the bind made on the file system (`ipc://*`'s file and
+    /// directory); the error is what libzmq reports as CLOSE_FAILED. The
+    /// descriptor closes when the listener is dropped.
+    pub fn remove_files(&mut self) -> io::Result<()> {
+        match self {
+            Listener::Tcp(..) => Ok(()),
+            Listener::Ipc(_, cleanup) => cleanup.remove(),
+        }
+    }
+
     /// Accepts one connection, `Ok(None)` when none is waiting.
     pub fn accept(&mut self) -> io::Result<Option<Stream>> {
         let r = match self {
@@ -178,11 +238,16 @@ impl Target {
         }
     }
 
-    /// Starts a non-blocking connect to what `resolve` found.
-    pub fn connect(&self, to: &Resolved) -> io::Result<Stream> {
+    /// Starts a non-blocking connect to what `resolve` found; says whether
+    /// it is still in progress. On failure `closed` gets the descriptor of
+    /// the socket made for the attempt, if any (libzmq's monitor reports it
+    /// closed).
+    pub fn start(&self, to: &Resolved, closed: &mut Option<RawFd>) -> io::Result<(Stream, bool)> {
         match (self, to) {
-            (Target::Tcp(a), Resolved::Tcp(r)) => a.connect(r).map(Stream::Tcp),
-            (Target::Ipc(p), _) => p.connect().map(Stream::Ipc),
+            (Target::Tcp(a), Resolved::Tcp(r)) => {
+                a.start(r, closed).map(|(s, p)| (Stream::Tcp(s), p))
+            }
+            (Target::Ipc(p), _) => p.start(closed).map(|(s, p)| (Stream::Ipc(s), p)),
             (Target::Tcp(_), Resolved::Ipc) => Err(io::ErrorKind::InvalidInput.into()),
         }
     }
@@ -190,10 +255,18 @@ impl Target {
 
 /// Binds `address` for `proto`; returns the listener and the endpoint to
 /// report as `ZMQ_LAST_ENDPOINT` (wildcards resolved).
-pub fn bind(proto: &str, address: &str, options: &Options) -> Result<(Listener, String)> {
+///
+/// When the bind fails after its socket was made, `closed` gets that
+/// socket's descriptor: libzmq's monitor reports it closed.
+pub fn bind(
+    proto: &str,
+    address: &str,
+    options: &Options,
+    closed: &mut Option<RawFd>,
+) -> Result<(Listener, String)> {
     match proto {
-        "tcp" => tcp::bind(address, &tcp::Tuning::from_options(options)),
-        "ipc" => ipc::bind(address, options.backlog),
+        "tcp" => tcp::bind_noting(address, &tcp::Tuning::from_options(options), closed),
+        "ipc" => ipc::bind_noting(address, options.backlog, closed),
         _ => Err(Error::ProtoNoSupport),
     }
 }

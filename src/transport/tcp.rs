@@ -7,6 +7,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -278,6 +279,16 @@ fn endpoint_of(addr: SocketAddr) -> String {
 }
 
 pub fn bind(address: &str, tuning: &Tuning) -> Result<(Listener, String)> {
+    bind_noting(address, tuning, &mut None)
+}
+
+/// As `bind`; when the bind fails after its socket was made, `closed` gets
+/// that socket's descriptor, which libzmq's monitor reports closed.
+pub fn bind_noting(
+    address: &str,
+    tuning: &Tuning,
+    closed: &mut Option<RawFd>,
+) -> Result<(Listener, String)> {
     let addr = resolve(address, tuning.ipv6, Role::Bind, &no_lookup)?;
     let map = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::AddrInUse => Error::AddrInUse,
@@ -286,14 +297,20 @@ pub fn bind(address: &str, tuning: &Tuning) -> Result<(Listener, String)> {
         _ => Error::from(e),
     };
     let sock = tuning.new_socket(&addr).map_err(map)?;
-    sock.set_reuse_address(true).map_err(map)?;
-    if addr.is_ipv6() {
-        // `*` with ZMQ_IPV6 takes IPv4 peers too, as libzmq's does.
-        let _ = sock.set_only_v6(false);
+    let listen = |sock: &Socket| -> std::io::Result<()> {
+        sock.set_reuse_address(true)?;
+        if addr.is_ipv6() {
+            // `*` with ZMQ_IPV6 takes IPv4 peers too, as libzmq's does.
+            let _ = sock.set_only_v6(false);
+        }
+        sock.bind(&addr.into())?;
+        sock.listen(tuning.backlog.max(1))?;
+        sock.set_nonblocking(true)
+    };
+    if let Err(e) = listen(&sock) {
+        *closed = Some(sock.as_raw_fd());
+        return Err(map(e));
     }
-    sock.bind(&addr.into()).map_err(map)?;
-    sock.listen(tuning.backlog.max(1)).map_err(map)?;
-    sock.set_nonblocking(true).map_err(map)?;
     let std: std::net::TcpListener = sock.into();
     let local = std.local_addr().map_err(Error::from)?;
     let listener = mio::net::TcpListener::from_std(std);
@@ -384,24 +401,45 @@ impl ConnectAddress {
 
     /// Starts a non-blocking connect with the socket's tcp options.
     pub fn connect(&self, to: &Resolved) -> io::Result<mio::net::TcpStream> {
+        self.start(to, &mut None).map(|(s, _)| s)
+    }
+
+    /// As `connect`, also telling whether the connect is still in progress
+    /// (EINPROGRESS); on failure, `closed` gets the descriptor of the
+    /// socket made for it, if any, which libzmq's monitor reports closed.
+    pub fn start(
+        &self,
+        to: &Resolved,
+        closed: &mut Option<RawFd>,
+    ) -> io::Result<(mio::net::TcpStream, bool)> {
         let sock = self.tuning.new_socket(&to.peer)?;
-        if to.peer.is_ipv6() {
-            // A mapped IPv4 peer needs it, as libzmq's connecter sets it.
-            let _ = sock.set_only_v6(false);
+        let start = |sock: &Socket| -> io::Result<bool> {
+            if to.peer.is_ipv6() {
+                // A mapped IPv4 peer needs it, as libzmq's connecter sets it.
+                let _ = sock.set_only_v6(false);
+            }
+            self.tuning.apply(SockRef::from(sock));
+            if let Some(src) = to.source {
+                sock.set_reuse_address(true)?;
+                sock.bind(&src.into())?;
+            }
+            sock.set_nonblocking(true)?;
+            match sock.connect(&to.peer.into()) {
+                Ok(()) => Ok(false),
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(true),
+                Err(e) => Err(e),
+            }
+        };
+        match start(&sock) {
+            Ok(in_progress) => {
+                let std: std::net::TcpStream = sock.into();
+                Ok((mio::net::TcpStream::from_std(std), in_progress))
+            }
+            Err(e) => {
+                *closed = Some(sock.as_raw_fd());
+                Err(e)
+            }
         }
-        self.tuning.apply(SockRef::from(&sock));
-        if let Some(src) = to.source {
-            sock.set_reuse_address(true)?;
-            sock.bind(&src.into())?;
-        }
-        sock.set_nonblocking(true)?;
-        match sock.connect(&to.peer.into()) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-            Err(e) => return Err(e),
-        }
-        let std: std::net::TcpStream = sock.into();
-        Ok(mio::net::TcpStream::from_std(std))
     }
 }
 

@@ -506,10 +506,12 @@ impl Connection {
         self.tx.advance(n);
     }
 
-    /// Bytes wait to be written (none once the connection failed: it is
-    /// to be closed, not flushed).
+    /// Bytes wait to be written. What was queued before a failure (our
+    /// READY, an ERROR) still goes, best effort, before the close: the peer
+    /// then sees why (libzmq's peers report a socket-type mismatch from our
+    /// READY rather than a bare close). Nothing is queued after a failure.
     pub fn wants_transmit(&self) -> bool {
-        self.tx.pending > 0 && self.failed.is_none()
+        self.tx.pending > 0
     }
 
     /// Bytes queued for transmit (for the caller's high-water decisions).

@@ -105,15 +105,18 @@ pub enum HandshakeEvent {
 }
 
 impl ProtocolError {
-    /// The `ZMQ_PROTOCOL_ERROR_*` value libzmq reports with
+    /// The `ZMQ_PROTOCOL_ERROR_*` value libzmq 4.3.4 reports with
     /// `ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL` for this failure, when it
-    /// reports one (timeouts and mismatched socket types it does not).
+    /// reports one: not for malformed frames or READY metadata, mismatched
+    /// socket types, or timeouts (checked with raw peers against Debian's
+    /// libzmq, capi-tests/test_monitor.c).
     pub fn monitor_code(&self) -> Option<u32> {
         match self {
             ProtocolError::UnexpectedCommand(_) => Some(code::ZMTP_UNEXPECTED_COMMAND),
-            ProtocolError::MechanismMismatch(_) => Some(code::ZMTP_MECHANISM_MISMATCH),
-            ProtocolError::Command(_) => Some(code::ZMTP_MALFORMED_COMMAND_UNSPECIFIED),
-            ProtocolError::Greeting(_) | ProtocolError::Frame(_) => Some(code::ZMTP_UNSPECIFIED),
+            // libzmq finds no mechanism of that name: a mismatch.
+            ProtocolError::MechanismMismatch(_) | ProtocolError::Greeting(_) => {
+                Some(code::ZMTP_MECHANISM_MISMATCH)
+            }
             ProtocolError::Handshake { code, .. } => Some(*code),
             _ => None,
         }
@@ -127,12 +130,28 @@ impl ProtocolError {
             ProtocolError::Auth(status) => Some(HandshakeEvent::Auth(u32::from(*status))),
             ProtocolError::NoZapHandler => Some(HandshakeEvent::NoDetail(libc::EFAULT)),
             ProtocolError::Timeout(_) => Some(HandshakeEvent::NoDetail(libc::ETIMEDOUT)),
-            _ => self.monitor_code().map(HandshakeEvent::Protocol),
+            _ => self
+                .auth_status()
+                .map(HandshakeEvent::Auth)
+                .or_else(|| self.monitor_code().map(HandshakeEvent::Protocol)),
         }
     }
 
-    /// True for failures during the handshake that libzmq treats as a
-    /// timeout (`ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL` with ETIMEDOUT).
+    /// The ZAP status code of a refusal: the handler's, or the one in the
+    /// peer's ERROR ("300", "400" or "500"), which libzmq reports as
+    /// `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH`.
+    pub fn auth_status(&self) -> Option<u32> {
+        match self {
+            ProtocolError::Auth(status) => Some(u32::from(*status)),
+            ProtocolError::PeerError(r) if r.len() == 3 && &r[1..] == b"00" => {
+                matches!(r[0], b'3'..=b'5').then(|| u32::from(r[0] - b'0') * 100)
+            }
+            _ => None,
+        }
+    }
+
+    /// True for the handshake and heartbeat timeouts (libzmq's timeout
+    /// errors, after which a connecter reconnects).
     pub fn is_timeout(&self) -> bool {
         matches!(self, ProtocolError::Timeout(_))
     }
