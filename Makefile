@@ -66,11 +66,13 @@ test: check-header
 test-ecosystem: all
 	bash tests/ecosystem/run.sh
 
-# pyzmq's own test suite on an installed ferrozmq and on Debian's libzmq.
+# pyzmq's own test suite on ferrozmq installed under target/pyzmq/ (kept, so
+# its venvs can be used afterwards) and on Debian's libzmq.
+PYZMQ_PREFIX = $(CURDIR)/target/pyzmq/ferrozmq-prefix
 test-pyzmq: all
-	@prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ferrozmq-pyzmq.XXXXXX") && \
-	$(MAKE) --no-print-directory install PREFIX="$$prefix" >/dev/null && \
-	bash bindings/pyzmq/test.sh "$$prefix"; st=$$?; rm -rf "$$prefix"; exit $$st
+	rm -rf $(PYZMQ_PREFIX)
+	$(MAKE) --no-print-directory -s install PREFIX=$(PYZMQ_PREFIX) >/dev/null
+	bash bindings/pyzmq/test.sh $(PYZMQ_PREFIX)
 
 # Substitutes the install paths into a template of packaging/.
 subst = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
