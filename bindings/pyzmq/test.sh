@@ -19,8 +19,9 @@
 #
 # Environment: PYTHON (default python3), PYZMQ_WORK (scratch and download
 # directory, default target/pyzmq), PYZMQ_TEST_TIMEOUT (seconds per test,
-# default 60), PYZMQ_SUITE_TIMEOUT (seconds per suite run, default 1200),
-# LIBZMQ_LIBDIR (Debian's libzmq, default /usr/lib/<multiarch>).
+# default 30; the slowest test takes about 7 s), PYZMQ_SUITE_TIMEOUT (seconds
+# per suite run, default 1200), LIBZMQ_LIBDIR (Debian's libzmq, default
+# /usr/lib/<multiarch>).
 # Without python3's venv module, cc or cmake it skips with a message, except
 # under CI=true, where it fails (.ci/run installs them).
 set -euo pipefail
@@ -37,7 +38,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PYTHON=${PYTHON:-python3}
 WORK=${PYZMQ_WORK:-$ROOT/target/pyzmq}
-TEST_TIMEOUT=${PYZMQ_TEST_TIMEOUT:-60}
+TEST_TIMEOUT=${PYZMQ_TEST_TIMEOUT:-30}
 SUITE_TIMEOUT=${PYZMQ_SUITE_TIMEOUT:-1200}
 LIBZMQ_LIBDIR=${LIBZMQ_LIBDIR:-/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)}
 
