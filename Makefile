@@ -58,6 +58,8 @@ check-header:
 
 test: check-header
 	$(CARGO) test --release $(JOBS)
+	# The draft API (zmq_poller_*, versioned monitor): its unit and C tests.
+	$(CARGO) test --release $(JOBS) --features draft --lib --test capi
 	$(MAKE) --no-print-directory test-ecosystem
 	$(MAKE) --no-print-directory test-pyzmq
 

@@ -86,6 +86,10 @@ pub mod id {
     pub const BINDTODEVICE: i32 = 92;
     /// A draft option in zmq.h, which libzmq 4.3.4 takes in every build.
     pub const ZAP_ENFORCE_DOMAIN: i32 = 93;
+    /// Draft options libzmq 4.3.4 takes in every build (Windows and
+    /// multicast transports only: stored and read back, no effect here).
+    pub const LOOPBACK_FASTPATH: i32 = 94;
+    pub const MULTICAST_LOOP: i32 = 96;
 }
 
 /// `ZMQ_MECHANISM` values.
@@ -133,6 +137,8 @@ pub struct Options {
     pub zap_domain: Vec<u8>,
     /// `ZMQ_ZAP_ENFORCE_DOMAIN`: a missing ZAP handler fails the handshake.
     pub zap_enforce_domain: bool,
+    pub loopback_fastpath: bool,
+    pub multicast_loop: bool,
     /// `ZMQ_MECHANISM`, as the PLAIN and CURVE options set it.
     pub mechanism: i32,
     /// The mechanism's server role (`ZMQ_PLAIN_SERVER`/`ZMQ_CURVE_SERVER`).
@@ -193,6 +199,8 @@ impl Options {
             connect_routing_id: None,
             zap_domain: Vec::new(),
             zap_enforce_domain: false,
+            loopback_fastpath: false,
+            multicast_loop: true,
             mechanism: mechanism::NULL,
             as_server: false,
             plain: PlainCredentials::default(),
@@ -317,6 +325,9 @@ impl Options {
                 self.stream_notify = bool_value(value)?
             }
             ZAP_ENFORCE_DOMAIN => self.zap_enforce_domain = bool_value(value)?,
+            // libzmq stores any int as `value != 0` for these two.
+            LOOPBACK_FASTPATH => self.loopback_fastpath = int_value(value)? != 0,
+            MULTICAST_LOOP => self.multicast_loop = int_value(value)? != 0,
             PLAIN_SERVER | CURVE_SERVER => {
                 let on = bool_value(value)?;
                 let which = if option == PLAIN_SERVER {
@@ -441,6 +452,8 @@ impl Options {
             CURVE_SECRETKEY => OptionValue::Key(*self.curve.secret_key),
             CURVE_SERVERKEY => OptionValue::Key(self.curve.server_key),
             ZAP_ENFORCE_DOMAIN => OptionValue::Int(self.zap_enforce_domain as i32),
+            LOOPBACK_FASTPATH => OptionValue::Int(self.loopback_fastpath as i32),
+            MULTICAST_LOOP => OptionValue::Int(self.multicast_loop as i32),
             THREAD_SAFE => OptionValue::SocketInt(0),
             _ => return None,
         })
