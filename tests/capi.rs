@@ -18,7 +18,7 @@ use std::time::Duration;
 const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 mod common;
-use common::{c_compiler as cc_at, link_our_library, make_scratch_dir, profile_dir, repo_root};
+use common::{c_compiler as cc_at, link_our_library, make_scratch_dir, repo_root};
 
 fn our_lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -50,7 +50,9 @@ fn compile(name: &str, flavor: &Flavor) -> Result<PathBuf, String> {
                 "ours",
                 vec![
                     format!("-I{}", repo_root().join("include").display()),
-                    format!("-L{}", profile_dir().display()),
+                    // The fresh build (deps/), not target/<profile>/libzmq.so,
+                    // which cargo test does not refresh, nor the system's.
+                    format!("-L{}", lib.display()),
                     "-lzmq".into(),
                     format!("-Wl,-rpath,{}", lib.display()),
                 ],
