@@ -176,7 +176,9 @@ mod tests {
     fn good_reply() {
         let mut meta = Vec::new();
         command::encode_properties(&mut meta, &[("Hello".into(), b"World".to_vec())]);
-        let r = parse_reply(&reply(&[b"", b"1.0", b"1", b"200", b"OK", b"anna", &meta])).unwrap();
+        let Ok(r) = parse_reply(&reply(&[b"", b"1.0", b"1", b"200", b"OK", b"anna", &meta])) else {
+            panic!("a good reply was refused");
+        };
         assert_eq!(r.status, 200);
         assert_eq!(r.user_id, b"anna");
         assert_eq!(r.metadata, vec![("Hello".to_string(), b"World".to_vec())]);
