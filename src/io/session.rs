@@ -594,10 +594,13 @@ impl Session {
     }
 
     fn on_disconnect(&mut self, reason: Disconnect, registry: &Registry, now: Instant) {
-        // A connection that already failed (a refused handshake, a socket
-        // type mismatch) and then lost its stream ends for that failure.
+        // A connection that failed (a refused handshake with its ERROR
+        // written, a socket-type mismatch) ends for that failure, whether it
+        // then closed itself or lost its stream.
         let reason = match (reason, self.conn.as_ref().and_then(|c| c.failure())) {
-            (Disconnect::Connection(_), Some(e)) => Disconnect::protocol(e.clone()),
+            (Disconnect::Connection(_) | Disconnect::Requested, Some(e)) => {
+                Disconnect::protocol(e.clone())
+            }
             (reason, _) => reason,
         };
         let raw = self.conn.as_ref().is_some_and(|c| c.is_raw());
@@ -928,12 +931,7 @@ impl Session {
             };
             if !conn.wants_transmit() {
                 if conn.close_requested() {
-                    // A refused handshake (its ERROR written) is the
-                    // protocol's end, not the socket's request.
-                    return Err(match conn.failure() {
-                        Some(e) => Disconnect::protocol(e.clone()),
-                        None => Disconnect::Requested,
-                    });
+                    return Err(Disconnect::Requested);
                 }
                 return Ok(());
             }

@@ -130,23 +130,9 @@ impl ProtocolError {
             ProtocolError::Auth(status) => Some(HandshakeEvent::Auth(u32::from(*status))),
             ProtocolError::NoZapHandler => Some(HandshakeEvent::NoDetail(libc::EFAULT)),
             ProtocolError::Timeout(_) => Some(HandshakeEvent::NoDetail(libc::ETIMEDOUT)),
-            _ => self
-                .auth_status()
-                .map(HandshakeEvent::Auth)
-                .or_else(|| self.monitor_code().map(HandshakeEvent::Protocol)),
-        }
-    }
-
-    /// The ZAP status code of a refusal: the handler's, or the one in the
-    /// peer's ERROR ("300", "400" or "500"), which libzmq reports as
-    /// `ZMQ_EVENT_HANDSHAKE_FAILED_AUTH`.
-    pub fn auth_status(&self) -> Option<u32> {
-        match self {
-            ProtocolError::Auth(status) => Some(u32::from(*status)),
-            ProtocolError::PeerError(r) if r.len() == 3 && &r[1..] == b"00" => {
-                matches!(r[0], b'3'..=b'5').then(|| u32::from(r[0] - b'0') * 100)
-            }
-            _ => None,
+            // A peer's ERROR with a ZAP status is already `Auth` (see
+            // `zap::peer_error`).
+            _ => self.monitor_code().map(HandshakeEvent::Protocol),
         }
     }
 
