@@ -17,6 +17,7 @@ pub mod pipe;
 pub mod proxy;
 pub mod signaler;
 pub mod socket;
+pub mod sync;
 pub mod transport;
 pub mod zmtp;
 

@@ -14,10 +14,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use crate::msg::Msg;
 use crate::socket::mailbox::{Command, Mailbox};
+use crate::sync::Lock;
 
 pub type PipeId = u64;
 
@@ -69,7 +68,7 @@ struct QueueState {
 
 /// One direction of a pipe.
 pub struct Queue {
-    state: Mutex<QueueState>,
+    state: Lock<QueueState>,
     /// Mirror of `msgs`, read without the lock to ask "anything there?".
     visible: AtomicUsize,
     /// Mirrors of `hwm` and `reader_closed`, for the writer's fast path.
@@ -85,7 +84,7 @@ pub struct Queue {
 impl Queue {
     fn new(hwm: usize, conflate: bool) -> Queue {
         Queue {
-            state: Mutex::new(QueueState {
+            state: Lock::new(QueueState {
                 frames: VecDeque::new(),
                 msgs: 0,
                 hwm,
@@ -375,7 +374,20 @@ impl PipeEnd {
         self.staged.truncate(complete);
     }
 
+    /// As `read`, into `out`; false (and `out` untouched) if there is
+    /// nothing to read.
+    pub fn read_into(&mut self, out: &mut Msg) -> bool {
+        match self.read() {
+            Some(msg) => {
+                *out = msg;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Reads one frame of a complete message, if there is one.
+    #[inline]
     pub fn read(&mut self) -> Option<Msg> {
         let q = &*self.inq;
         if self.cache.is_empty() {
@@ -392,8 +404,9 @@ impl PipeEnd {
             q.visible.store(0, Ordering::SeqCst);
         }
         let msg = self.cache.pop_front()?;
-        self.reading = msg.more();
-        if !msg.more() {
+        let more = msg.more();
+        self.reading = more;
+        if !more {
             self.consumed += 1;
             // Released at once when the writer waits or the cache ran dry,
             // so an idle reader's count is exact and no wake-up is late.

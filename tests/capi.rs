@@ -7,10 +7,11 @@
 //! - against Debian's `/usr/include/zmq.h` and `-lzmq`, then run with our
 //!   library put in front through `LD_LIBRARY_PATH`: the drop-in property.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// A program that has not exited by then is hung: it is killed and fails.
@@ -41,7 +42,25 @@ enum Flavor {
     Debian,
 }
 
+/// Builds `name` for `flavor` once per run: several tests run the same
+/// program (with other arguments), and one rebuilding the binary while
+/// another runs ldd on it made that ldd fail.
 fn compile(name: &str, flavor: &Flavor) -> Result<PathBuf, String> {
+    type Built = Arc<OnceLock<Result<PathBuf, String>>>;
+    static BUILT: OnceLock<Mutex<HashMap<String, Built>>> = OnceLock::new();
+    let key = format!("{name}-{}", matches!(flavor, Flavor::Ours));
+    let cell = Arc::clone(
+        BUILT
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap()
+            .entry(key)
+            .or_default(),
+    );
+    cell.get_or_init(|| build(name, flavor)).clone()
+}
+
+fn build(name: &str, flavor: &Flavor) -> Result<PathBuf, String> {
     let src = repo_root().join("capi-tests").join(format!("{name}.c"));
     let (suffix, extra): (&str, Vec<String>) = match flavor {
         Flavor::Ours => {

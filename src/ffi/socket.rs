@@ -200,10 +200,8 @@ pub extern "C" fn zmq_msg_recv(msg_: *mut zmq_msg_t, s_: *mut c_void, flags_: c_
         // SAFETY: an initialised message (or NULL). libzmq accepts a
         // closed one here too and reinitialises it.
         let msg = unsafe { msg_mut(msg_)? };
-        let received = s.recv(flags_)?;
-        let size = received.len();
-        *msg = received;
-        Ok(clip(size))
+        s.recv_into(flags_, msg)?;
+        Ok(clip(msg.len()))
     })
 }
 

@@ -32,6 +32,8 @@ use crate::zmtp::{HandshakeEvent, ProtocolError, Version};
 /// Stop taking frames from the socket while this much waits to be written.
 const MAX_PENDING_OUT: usize = 256 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
+/// A large body this much short of complete is read straight into it.
+const DIRECT_MIN: usize = 64 * 1024;
 /// Read blocks kept for reuse while frames of theirs are still alive.
 const MAX_SPARE_READS: usize = 4;
 
@@ -102,8 +104,9 @@ pub struct Session {
     /// Earlier read blocks that frames still held: reused once free, so a
     /// steady stream allocates (and zeroes) no new blocks.
     spare_reads: Vec<Msg>,
-    /// Input read but not yet decoded (the pipe was full).
-    pending_in: Vec<u8>,
+    /// Input read but not yet decoded (the pipe was full): a slice of its
+    /// read block, so its frames are still slices rather than copies.
+    pending_in: Option<Msg>,
     /// A frame from the network waiting for room in the pipe.
     stalled: Option<Msg>,
     /// Mid-message towards the socket.
@@ -155,7 +158,7 @@ impl Session {
             zap_pipe: None,
             read_buf: Msg::new(),
             spare_reads: Vec::new(),
-            pending_in: Vec::new(),
+            pending_in: None,
             stalled: None,
             in_more: false,
             skip_out: false,
@@ -626,7 +629,7 @@ impl Session {
             }
             self.peer_pipe_id = None;
         }
-        self.pending_in.clear();
+        self.pending_in = None;
         self.stalled = None;
         if let Some(p) = self.pipe.as_mut() {
             if self.in_more {
@@ -649,11 +652,10 @@ impl Session {
 
     /// Reads and decodes until the stream is drained or the pipe is full.
     fn read_input(&mut self, now: Instant) -> Result<(), Disconnect> {
-        if !self.pending_in.is_empty() {
-            let pending = std::mem::take(&mut self.pending_in);
-            let used = self.decode(&pending, None, now)?;
+        if let Some(pending) = self.pending_in.take() {
+            let used = self.decode(pending.data(), Some(&pending), now)?;
             if used < pending.len() {
-                self.pending_in = pending[used..].to_vec();
+                self.pending_in = pending.slice(used, pending.len() - used);
                 return Ok(());
             }
             if self.stalled.is_some() {
@@ -672,7 +674,7 @@ impl Session {
                 return Ok(());
             };
             // A large body being received: read straight into it.
-            if let Some(space) = conn.direct_space(READ_CHUNK) {
+            if let Some(space) = conn.direct_space(DIRECT_MIN) {
                 let Some(n) = read_some(stream, space)? else {
                     return Ok(());
                 };
@@ -711,7 +713,7 @@ impl Session {
             // must not be seen before the data is delivered).
             let blocked = match &used {
                 Ok(u) if *u < n => {
-                    self.pending_in = chunk.data()[*u..n].to_vec();
+                    self.pending_in = chunk.slice(*u, n - *u);
                     true
                 }
                 Ok(_) => self.stalled.is_some(),
@@ -772,8 +774,11 @@ impl Session {
             let Some(conn) = self.conn.as_mut() else {
                 return Err(Disconnect::Connection(libc::EPIPE));
             };
+            let (pipe, in_more, metadata) = (&mut self.pipe, &mut self.in_more, &self.metadata);
             let used = conn
-                .handle_input(&data[pos..], source.map(|m| (m, pos)), now)
+                .handle_input(&data[pos..], source.map(|m| (m, pos)), now, |m| {
+                    deliver_to(pipe, in_more, metadata, m)
+                })
                 .map_err(Disconnect::protocol)?;
             pos += used;
             if used == 0 && !delivered {
@@ -844,21 +849,8 @@ impl Session {
 
     /// Puts one frame into the pipe towards the socket; gives it back if
     /// the pipe is full at a message boundary.
-    fn deliver(&mut self, mut msg: Msg) -> Result<(), Msg> {
-        let Some(pipe) = self.pipe.as_mut() else {
-            return Ok(());
-        };
-        if !self.in_more && !pipe.can_write() {
-            if pipe.peer_stopped_reading() {
-                return Ok(());
-            }
-            return Err(msg);
-        }
-        self.in_more = msg.more();
-        msg.set_metadata(self.metadata.clone());
-        // Published in one go by `pump` once this read is decoded.
-        pipe.write_deferred(msg);
-        Ok(())
+    fn deliver(&mut self, msg: Msg) -> Result<(), Msg> {
+        deliver_to(&mut self.pipe, &mut self.in_more, &self.metadata, msg)
     }
 
     fn on_ready(&mut self, peer_routing_id: Vec<u8>, metadata: Arc<Metadata>) {
@@ -951,6 +943,30 @@ impl Session {
             self.pull_output()?;
         }
     }
+}
+
+/// `Session::deliver` on the session's fields, so the decoder can call it
+/// while the connection is borrowed.
+fn deliver_to(
+    pipe: &mut Option<PipeEnd>,
+    in_more: &mut bool,
+    metadata: &Option<Arc<Metadata>>,
+    mut msg: Msg,
+) -> Result<(), Msg> {
+    let Some(pipe) = pipe.as_mut() else {
+        return Ok(());
+    };
+    if !*in_more && !pipe.can_write() {
+        if pipe.peer_stopped_reading() {
+            return Ok(());
+        }
+        return Err(msg);
+    }
+    *in_more = msg.more();
+    msg.set_metadata(metadata.clone());
+    // Published in one go by `pump` once this read is decoded.
+    pipe.write_deferred(msg);
+    Ok(())
 }
 
 /// One read: `Some(n)` bytes, `None` when nothing is waiting; the end of

@@ -55,14 +55,17 @@ pub enum Wire {
 impl Wire {
     /// Feeds `data`, which starts at byte `.1` of the read buffer `.0`
     /// when given (frames may then be slices of it).
+    /// Data frames may go straight to `sink` (see
+    /// `Connection::handle_input_into`).
     pub fn handle_input(
         &mut self,
         data: &[u8],
         source: Option<(&Msg, usize)>,
         now: Instant,
+        sink: impl FnMut(Msg) -> Result<(), Msg>,
     ) -> Result<usize, ProtocolError> {
         match self {
-            Wire::Zmtp(c) => c.handle_input_from(data, source, now),
+            Wire::Zmtp(c) => c.handle_input_into(data, source, now, sink),
             Wire::Raw(r) => {
                 // One frame at a time, like the ZMTP side: backpressure.
                 if !r.events.is_empty() || data.is_empty() {

@@ -43,6 +43,9 @@ impl Pattern for Dealer {
     fn recv(&mut self, pipes: &mut Pipes, _opts: &Options) -> Result<Msg> {
         self.fq.recv(pipes)
     }
+    fn recv_into(&mut self, pipes: &mut Pipes, _opts: &Options, out: &mut Msg) -> Result<()> {
+        self.fq.recv_into(pipes, out).map(|_| ())
+    }
     fn has_in(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
         self.fq.has_in(pipes)
     }

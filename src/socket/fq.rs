@@ -36,6 +36,20 @@ impl FairQueue {
 
     /// Reads a frame and tells which pipe it came from.
     pub fn recv_from(&mut self, pipes: &mut Pipes) -> Result<(Msg, PipeId)> {
+        let mut msg = Msg::new();
+        let id = self.recv_into(pipes, &mut msg)?;
+        Ok((msg, id))
+    }
+
+    pub fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg> {
+        let mut msg = Msg::new();
+        self.recv_into(pipes, &mut msg)?;
+        Ok(msg)
+    }
+
+    /// Reads a frame into `out` (untouched if there is none) and tells
+    /// which pipe it came from.
+    pub fn recv_into(&mut self, pipes: &mut Pipes, out: &mut Msg) -> Result<PipeId> {
         let n = self.pipes.len();
         if n == 0 {
             self.more = false;
@@ -48,22 +62,18 @@ impl FairQueue {
             let Some(p) = pipes.get_mut(&id) else {
                 continue;
             };
-            if let Some(msg) = p.read() {
-                if msg.more() {
+            if p.read_into(out) {
+                if out.more() {
                     self.more = true;
                     self.next = idx;
                 } else {
                     self.more = false;
                     self.next = (idx + 1) % n;
                 }
-                return Ok((msg, id));
+                return Ok(id);
             }
         }
         Err(Error::Again)
-    }
-
-    pub fn recv(&mut self, pipes: &mut Pipes) -> Result<Msg> {
-        self.recv_from(pipes).map(|(m, _)| m)
     }
 
     pub fn has_in(&self, pipes: &Pipes) -> bool {

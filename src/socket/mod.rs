@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use crate::sync::Lock;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -82,6 +82,14 @@ pub(crate) trait Pattern: Send {
     fn send(&mut self, msg: &mut Msg, pipes: &mut Pipes, opts: &Options) -> Result<()>;
     /// Receives one frame.
     fn recv(&mut self, pipes: &mut Pipes, opts: &Options) -> Result<Msg>;
+    /// As `recv`, into `out` (left as it was on error). Types whose frames
+    /// come straight from a pipe override it, so a small message is copied
+    /// once, from the pipe into the caller's `zmq_msg_t`, rather than moved
+    /// through every layer's return value.
+    fn recv_into(&mut self, pipes: &mut Pipes, opts: &Options, out: &mut Msg) -> Result<()> {
+        *out = self.recv(pipes, opts)?;
+        Ok(())
+    }
     fn has_in(&mut self, pipes: &mut Pipes, opts: &Options) -> bool;
     fn has_out(&mut self, pipes: &mut Pipes, opts: &Options) -> bool;
     /// A type-specific option. `Ok(false)` means "not mine". libzmq's
@@ -138,7 +146,7 @@ pub struct Socket {
     socket_type: i32,
     ctx: Arc<Ctx>,
     mailbox: Arc<Mailbox>,
-    inner: Mutex<Inner>,
+    inner: Lock<Inner>,
     closed: AtomicBool,
     monitor: Monitor,
 }
@@ -164,7 +172,7 @@ impl Socket {
             socket_type,
             ctx,
             mailbox,
-            inner: Mutex::new(Inner {
+            inner: Lock::new(Inner {
                 options,
                 pattern,
                 pipes: Pipes::default(),
@@ -333,15 +341,25 @@ impl Socket {
         )
     }
 
-    /// Receives one frame (`zmq_msg_recv`).
+    /// Receives one frame.
     pub fn recv(&self, flags: i32) -> Result<Msg> {
+        let mut msg = Msg::new();
+        self.recv_into(flags, &mut msg)?;
+        Ok(msg)
+    }
+
+    /// Receives one frame into `out` (`zmq_msg_recv`); on error `out` is
+    /// left as it was.
+    pub fn recv_into(&self, flags: i32, out: &mut Msg) -> Result<()> {
         self.blocking(
             flags & DONTWAIT != 0,
             |o| o.rcvtimeo,
             |inner| {
-                let msg = inner.pattern.recv(&mut inner.pipes, &inner.options)?;
-                inner.rcvmore = msg.more();
-                Ok(msg)
+                inner
+                    .pattern
+                    .recv_into(&mut inner.pipes, &inner.options, out)?;
+                inner.rcvmore = out.more();
+                Ok(())
             },
         )
     }

@@ -47,6 +47,18 @@ impl Pattern for Pair {
             .ok_or(Error::Again)
     }
 
+    fn recv_into(&mut self, pipes: &mut Pipes, _opts: &Options, out: &mut Msg) -> Result<()> {
+        let read = self
+            .pipe
+            .and_then(|id| pipes.get_mut(&id))
+            .is_some_and(|p| p.read_into(out));
+        if read {
+            Ok(())
+        } else {
+            Err(Error::Again)
+        }
+    }
+
     fn has_in(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
         self.pipe
             .and_then(|id| pipes.get(&id))

@@ -224,6 +224,42 @@ impl Decoder {
         }
     }
 
+    /// Between frames, the data frame that `input` starts with when its
+    /// header and body are both there: (header length, body size, flags).
+    /// None when the decoder is mid-frame, the frame is incomplete or a
+    /// command: `decode_shared` then takes over. The size checks are
+    /// `decode_shared`'s.
+    #[inline]
+    pub fn whole_data_frame(
+        &self,
+        input: &[u8],
+    ) -> Result<Option<(usize, usize, u8)>, ProtocolError> {
+        if !matches!(self.state, State::Header) || !self.header.is_empty() {
+            return Ok(None);
+        }
+        let Some(&first) = input.first() else {
+            return Ok(None);
+        };
+        let hl = header_len(self.version, first);
+        let Some(h) = input.get(..hl) else {
+            return Ok(None);
+        };
+        let (size, flags) = parse_header(self.version, h)?;
+        if size > self.max_size {
+            return Err(ProtocolError::TooLarge {
+                size,
+                limit: self.max_size,
+            });
+        }
+        if flags & flags::COMMAND != 0 {
+            return Ok(None);
+        }
+        match usize::try_from(size) {
+            Ok(size) if size <= input.len() - hl => Ok(Some((hl, size, flags))),
+            _ => Ok(None),
+        }
+    }
+
     /// While a body allocated at its final size is being filled: the part
     /// still missing, so a caller can read the stream straight into it.
     pub fn body_space(&mut self) -> Option<&mut [u8]> {
