@@ -790,3 +790,88 @@ fn random_input_never_panics() {
         let _ = c.handle_timeout(now + Duration::from_secs(60));
     }
 }
+
+// ---- The session's path: frames straight into a sink ----
+
+/// Feeds `wire` (after a PULL's greeting and the peer's READY) through
+/// `handle_input_into` the way a session does: reads of `read` bytes, each
+/// a shared chunk the frames are sliced from, a sink that refuses a frame
+/// whenever `refuse` says so (a full pipe), the refused frame taken from
+/// the events and the rest of the read fed again. Returns the frames
+/// delivered, in order, and whether a PONG was queued.
+fn through_sink(
+    wire: &[u8],
+    read: usize,
+    mut refuse: impl FnMut() -> bool,
+) -> (Vec<(Vec<u8>, bool)>, bool) {
+    let (mut c, now) = greeted(kind::PULL);
+    let ready = ready_cmd(b"PUSH");
+    assert_eq!(c.handle_input(&ready, now), Ok(ready.len()));
+    assert!(matches!(c.poll_event(), Some(Event::Ready { .. })));
+    let mut got = Vec::new();
+    for piece in wire.chunks(read.max(1)) {
+        let mut chunk = Msg::from_slice(piece);
+        loop {
+            let mut sink = |m: Msg| {
+                if refuse() {
+                    return Err(m);
+                }
+                got.push((m.data().to_vec(), m.more()));
+                Ok(())
+            };
+            let used = match c.handle_input_into(chunk.data(), Some((&chunk, 0)), now, &mut sink) {
+                Ok(n) => n,
+                Err(e) => panic!("decoding failed: {e:?}"),
+            };
+            while let Some(ev) = c.poll_event() {
+                if let Event::Message(m) = ev {
+                    got.push((m.data().to_vec(), m.more()));
+                }
+            }
+            if used == chunk.len() {
+                break;
+            }
+            match chunk.slice(used, chunk.len() - used) {
+                Some(rest) => chunk = rest,
+                None => panic!("rest of the read out of range"),
+            }
+        }
+    }
+    let pong = out(&mut c).windows(5).any(|w| w == b"\x04PONG");
+    (got, pong)
+}
+
+#[test]
+fn sink_gets_frames_in_order_across_refusals_and_reads() {
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    for round in 0..200 {
+        let mut wire = Vec::new();
+        let mut want = Vec::new();
+        let mut ping = false;
+        for _ in 0..1 + rng.below(40) {
+            if rng.below(10) == 0 {
+                // A PING between frames: answered, never delivered.
+                wire.extend_from_slice(b"\x04\x07\x04PING\x00\x00");
+                ping = true;
+                continue;
+            }
+            let size = [0, 1, 46, 47, 200, 255, 256, 3000][rng.below(8)];
+            let body: Vec<u8> = (0..size).map(|_| rng.next() as u8).collect();
+            let more = rng.below(3) == 0;
+            let flags = more as u8 | if size > 255 { 2 } else { 0 };
+            wire.push(flags);
+            if size > 255 {
+                wire.extend_from_slice(&(size as u64).to_be_bytes());
+            } else {
+                wire.push(size as u8);
+            }
+            wire.extend_from_slice(&body);
+            want.push((body, more));
+        }
+        let read = 1 + rng.below(if round % 2 == 0 { 64 } else { 8192 });
+        let rate = 1 + rng.below(4);
+        let (got, pong) = through_sink(&wire, read, || rng.below(rate) == 0);
+        assert_eq!(got, want, "round {round}, reads of {read}");
+        assert_eq!(pong, ping, "round {round}");
+    }
+}
