@@ -449,7 +449,7 @@ impl Session {
                     }
                     self.closing = true;
                 }
-                Command::Attach(mut p) => p.close(),
+                Command::Attach(mut p) | Command::AttachConnection(mut p, _) => p.close(),
                 _ => {}
             }
         }
@@ -909,7 +909,10 @@ impl Session {
                 session_end.set_owner(&self.mailbox);
                 self.peer_pipe_id = Some(socket_end.id);
                 self.pipe = Some(session_end);
-                self.link.mailbox.post(Command::Attach(socket_end));
+                let endpoints = self.endpoints.clone().unwrap_or_default();
+                self.link
+                    .mailbox
+                    .post(Command::AttachConnection(socket_end, endpoints));
             }
             (Some(_), Some(peer)) if self.ever_connected => {
                 self.link.mailbox.post(Command::Hiccup(peer));
