@@ -754,10 +754,9 @@ int zmq_socket_monitor_versioned(void *s_, const char *addr_, uint64_t events_, 
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Draft. libzmq raises `ZMQ_EVENT_PIPES_STATS` for each of the socket's
- pipes; here only its refusals are in place (EINVAL: the monitor does not
- ask for the event; EAGAIN: no pipes), then ENOTSUP: queue depths are not
- measured yet.
+ Draft: raises `ZMQ_EVENT_PIPES_STATS` for each of the socket's pipes,
+ with the messages queued towards the peer and from it. EINVAL: the
+ monitor does not ask for the event; EAGAIN: no pipes.
  */
 int zmq_socket_monitor_pipes_stats(void *s);
 #endif

@@ -160,6 +160,28 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// libzmq's private property holding the connection's descriptor in
+    /// decimal, which `ZMQ_SRCFD` reads (and `zmq_msg_gets` shows).
+    pub const SOURCE_FD: &'static str = "__fd";
+
+    /// The property named exactly `name` (case included), as
+    /// `zmq_msg_gets` looks it up.
+    pub fn exact(&self, name: &str) -> Option<&[u8]> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// `ZMQ_SRCFD`: the connection's descriptor, read as C's `atoi` reads
+    /// it (a peer could send an "__fd" of its own where we set none).
+    pub fn source_fd(&self) -> Option<i32> {
+        let text = self.exact(Self::SOURCE_FD)?;
+        let digits = text.iter().take_while(|b| b.is_ascii_digit()).count();
+        let value = std::str::from_utf8(&text[..digits]).ok()?;
+        Some(value.parse().unwrap_or(0))
+    }
+
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.properties
             .iter()

@@ -5,6 +5,8 @@
 //! `capi-tests/test_option_defaults.c` prints every option of every socket
 //! type; its output on Debian's libzmq is the reference we are compared with.
 
+use std::collections::BTreeMap;
+
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -89,6 +91,8 @@ pub mod id {
     /// Draft options libzmq 4.3.4 takes in every build (Windows and
     /// multicast transports only: stored and read back, no effect here).
     pub const LOOPBACK_FASTPATH: i32 = 94;
+    /// Draft, taken in every build: an application property for READY.
+    pub const METADATA: i32 = 95;
     pub const MULTICAST_LOOP: i32 = 96;
 }
 
@@ -139,6 +143,10 @@ pub struct Options {
     pub zap_enforce_domain: bool,
     pub loopback_fastpath: bool,
     pub multicast_loop: bool,
+    /// `ZMQ_METADATA` properties ("X-name" to value), sent after the
+    /// basic ones in READY/INITIATE, in the byte order of their names (as
+    /// libzmq's map); the first value set for a name stays.
+    pub app_metadata: BTreeMap<Vec<u8>, Vec<u8>>,
     /// `ZMQ_MECHANISM`, as the PLAIN and CURVE options set it.
     pub mechanism: i32,
     /// The mechanism's server role (`ZMQ_PLAIN_SERVER`/`ZMQ_CURVE_SERVER`).
@@ -201,6 +209,7 @@ impl Options {
             zap_enforce_domain: false,
             loopback_fastpath: false,
             multicast_loop: true,
+            app_metadata: BTreeMap::new(),
             mechanism: mechanism::NULL,
             as_server: false,
             plain: PlainCredentials::default(),
@@ -328,6 +337,12 @@ impl Options {
             // libzmq stores any int as `value != 0` for these two.
             LOOPBACK_FASTPATH => self.loopback_fastpath = int_value(value)? != 0,
             MULTICAST_LOOP => self.multicast_loop = int_value(value)? != 0,
+            METADATA => {
+                let (name, value) = app_property(value)?;
+                self.app_metadata
+                    .entry(name.to_vec())
+                    .or_insert_with(|| value.to_vec());
+            }
             PLAIN_SERVER | CURVE_SERVER => {
                 let on = bool_value(value)?;
                 let which = if option == PLAIN_SERVER {
@@ -458,6 +473,22 @@ impl Options {
             _ => return None,
         })
     }
+}
+
+/// A `ZMQ_METADATA` value split as libzmq splits it: "name:value" at the
+/// first colon, both sides non-empty, the name starting with "X-" and at
+/// most 255 bytes. libzmq takes any 4-byte value for an int, so refuses
+/// those too ("X-:v" would be the only one otherwise valid).
+fn app_property(value: &[u8]) -> Result<(&[u8], &[u8])> {
+    if value.len() == 4 {
+        return Err(Error::Inval);
+    }
+    let colon = value.iter().position(|&b| b == b':').ok_or(Error::Inval)?;
+    let (name, rest) = (&value[..colon], &value[colon + 1..]);
+    if rest.is_empty() || !name.starts_with(b"X-") || name.len() > 255 {
+        return Err(Error::Inval);
+    }
+    Ok((name, rest))
 }
 
 /// The types that route by peer routing id, and so take
@@ -816,6 +847,42 @@ mod tests {
             assert!(accept_filter(ok.as_bytes(), true).is_ok(), "{ok}");
         }
         assert_eq!(accept_filter(b"::1/129", true), Err(Error::Inval));
+    }
+
+    /// As Debian's libzmq 4.3.4 answers (capi-tests/test_api_facts.c sets
+    /// the option through the C API).
+    #[test]
+    fn metadata_as_libzmq_takes_it() {
+        let mut o = Options::new(kind::DEALER);
+        for ok in [
+            "X-Color:red",
+            "X-Color:blue",
+            "X-a:b",
+            "X-Pa:1:2",
+            "X-n:a\0b",
+        ] {
+            assert_eq!(o.set(id::METADATA, Some(ok.as_bytes())), Ok(true), "{ok}");
+        }
+        for bad in ["x-low:a", "X-:b", "X-ab:", "Y-a:bb", ":v", "X-Color", ""] {
+            assert_eq!(
+                o.set(id::METADATA, Some(bad.as_bytes())),
+                Err(Error::Inval),
+                "{bad}"
+            );
+        }
+        assert_eq!(o.set(id::METADATA, None), Err(Error::Inval));
+        let long = format!("X-{}:v", "k".repeat(254));
+        assert_eq!(
+            o.set(id::METADATA, Some(long.as_bytes())),
+            Err(Error::Inval)
+        );
+        let longest = format!("X-{}:v", "k".repeat(253));
+        assert_eq!(o.set(id::METADATA, Some(longest.as_bytes())), Ok(true));
+        // The first value of a name stays; names come out in byte order.
+        assert_eq!(o.app_metadata.get(&b"X-Color"[..]), Some(&b"red".to_vec()));
+        let names: Vec<_> = o.app_metadata.keys().take(3).cloned().collect();
+        assert_eq!(names, [&b"X-Color"[..], b"X-Pa", b"X-a"]);
+        assert_eq!(o.get(id::METADATA), None, "libzmq cannot read it back");
     }
 
     #[test]

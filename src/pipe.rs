@@ -268,6 +268,18 @@ impl PipeEnd {
         true
     }
 
+    /// Whole messages queued each way (`ZMQ_EVENT_PIPES_STATS`): written
+    /// here and not yet read by the peer, and written by the peer and not
+    /// yet read here. Reads the counters without the lock, so a count may
+    /// lag a message, as libzmq's does.
+    pub fn queued(&self) -> (u64, u64) {
+        let unread =
+            |q: &Queue| q.visible.load(Ordering::Acquire) + q.taken.load(Ordering::Acquire);
+        let outbound = unread(&self.outq) + self.staged_msgs;
+        let inbound = unread(&self.inq).saturating_sub(self.consumed);
+        (outbound as u64, inbound as u64)
+    }
+
     /// True once the peer stopped reading: writes go nowhere.
     pub fn peer_stopped_reading(&self) -> bool {
         self.outq.state.lock().reader_closed

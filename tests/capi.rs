@@ -280,7 +280,7 @@ macro_rules! capi_tests {
 
 /// Programs of the draft API: built with `ZMQ_BUILD_DRAFT_API` when ours
 /// has it (`--features draft`); otherwise they only say they were skipped.
-const DRAFT_PROGRAMS: &[&str] = &["test_poller"];
+const DRAFT_PROGRAMS: &[&str] = &["test_pipes_stats", "test_poller"];
 
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
@@ -298,6 +298,7 @@ capi_tests!(
     test_pair,
     test_patterns,
     test_pipeline,
+    test_pipes_stats,
     test_poll,
     test_poller,
     test_proxy,

@@ -208,8 +208,9 @@ pub extern "C" fn zmq_msg_get(msg_: *const zmq_msg_t, property_: c_int) -> c_int
         let m = unsafe { open_msg_mut(msg_ as *mut zmq_msg_t)? };
         match property_ {
             ZMQ_MORE => Ok(m.more() as c_int),
-            // No transport gives messages a source descriptor.
-            ZMQ_SRCFD => Ok(-1),
+            // libzmq answers -1 without an errno for a message of no
+            // connection.
+            ZMQ_SRCFD => Ok(m.metadata().and_then(|md| md.source_fd()).unwrap_or(-1)),
             ZMQ_SHARED => Ok(m.is_shared() as c_int),
             _ => Err(Error::Inval),
         }
@@ -259,14 +260,13 @@ pub extern "C" fn zmq_msg_gets(msg_: *const zmq_msg_t, property_: *const c_char)
         // ("socket-type" is not "Socket-Type"), and "Identity", the name
         // ZMTP peers send the routing id under, falls back to "Routing-Id"
         // when absent.
-        let find = |wanted: &str| {
-            meta.properties
-                .iter()
-                .find(|(k, _)| k == wanted)
-                .map(|(_, v)| v.as_slice())
-        };
-        let value = find(name)
-            .or_else(|| (name == "Identity").then(|| find("Routing-Id")).flatten())
+        let value = meta
+            .exact(name)
+            .or_else(|| {
+                (name == "Identity")
+                    .then(|| meta.exact("Routing-Id"))
+                    .flatten()
+            })
             .ok_or(Error::Inval)?;
         interned(value)
     })

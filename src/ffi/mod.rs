@@ -25,6 +25,7 @@ pub mod poll;
 pub mod poller;
 pub mod proxy;
 pub mod socket;
+pub(crate) mod sys;
 pub mod timers;
 pub mod utilities;
 

@@ -51,10 +51,9 @@ pub extern "C" fn zmq_socket_monitor_versioned(
     })
 }
 
-/// Draft. libzmq raises `ZMQ_EVENT_PIPES_STATS` for each of the socket's
-/// pipes; here only its refusals are in place (EINVAL: the monitor does not
-/// ask for the event; EAGAIN: no pipes), then ENOTSUP: queue depths are not
-/// measured yet.
+/// Draft: raises `ZMQ_EVENT_PIPES_STATS` for each of the socket's pipes,
+/// with the messages queued towards the peer and from it. EINVAL: the
+/// monitor does not ask for the event; EAGAIN: no pipes.
 #[cfg(feature = "draft")]
 #[no_mangle]
 pub extern "C" fn zmq_socket_monitor_pipes_stats(s: *mut c_void) -> c_int {

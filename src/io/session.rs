@@ -286,6 +286,18 @@ impl Session {
                     .map(|s| s.peer_address())
                     .unwrap_or_default(),
             },
+            app_metadata: o
+                .app_metadata
+                .iter()
+                .map(|(name, value)| {
+                    // libzmq sends both as C strings: up to a NUL.
+                    let c_str = |b: &[u8]| b.split(|&c| c == 0).next().unwrap_or(&[]).to_vec();
+                    (
+                        String::from_utf8_lossy(&c_str(name)).into_owned(),
+                        c_str(value),
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -440,7 +452,7 @@ impl Session {
                     }
                     self.closing = true;
                 }
-                Command::Attach(mut p) => p.close(),
+                Command::Attach(mut p) | Command::AttachConnection(mut p, _) => p.close(),
                 _ => {}
             }
         }
@@ -855,11 +867,18 @@ impl Session {
 
     fn on_ready(&mut self, peer_routing_id: Vec<u8>, metadata: Arc<Metadata>) {
         // Peer-Address first: in libzmq's map it wins over a property of
-        // that name from the peer or the ZAP handler.
-        let mut props = Vec::with_capacity(metadata.properties.len() + 1);
-        if let Some(addr) = self.stream.as_ref().map(|s| s.peer_address()) {
+        // that name from the peer or the ZAP handler. With it, as libzmq,
+        // "__fd": the descriptor `ZMQ_SRCFD` reads, kept once per
+        // connection rather than in each message.
+        let mut props = Vec::with_capacity(metadata.properties.len() + 2);
+        if let Some(stream) = self.stream.as_ref() {
+            let addr = stream.peer_address();
             if !addr.is_empty() {
                 props.push(("Peer-Address".into(), addr.into_bytes()));
+                props.push((
+                    Metadata::SOURCE_FD.into(),
+                    stream.fd().to_string().into_bytes(),
+                ));
             }
         }
         props.extend(metadata.properties.iter().cloned());
@@ -882,7 +901,10 @@ impl Session {
                 session_end.set_owner(&self.mailbox);
                 self.peer_pipe_id = Some(socket_end.id);
                 self.pipe = Some(session_end);
-                self.link.mailbox.post(Command::Attach(socket_end));
+                let endpoints = self.endpoints.clone().unwrap_or_default();
+                self.link
+                    .mailbox
+                    .post(Command::AttachConnection(socket_end, endpoints));
             }
             (Some(_), Some(peer)) if self.ever_connected => {
                 self.link.mailbox.post(Command::Hiccup(peer));

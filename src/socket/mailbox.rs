@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 
+use super::monitor::Endpoints;
 use crate::pipe::{PipeEnd, PipeId};
 use crate::signaler::Signaler;
 
@@ -14,6 +15,9 @@ use crate::signaler::Signaler;
 pub enum Command {
     /// A new pipe: a peer connected to one of our inproc endpoints.
     Attach(PipeEnd),
+    /// A new pipe of a tcp/ipc connection, with the connection's local and
+    /// remote addresses (what `ZMQ_EVENT_PIPES_STATS` names it by).
+    AttachConnection(PipeEnd, Endpoints),
     /// The peer ended the pipe we know by this id.
     PipeTerm(PipeId),
     /// The connection behind this pipe was re-established: subscriptions

@@ -139,6 +139,10 @@ struct Inner {
     bound_io: Vec<String>,
     /// tcp/ipc endpoints connected, as given.
     connected_io: Vec<String>,
+    /// The addresses libzmq names a tcp/ipc pipe by in PIPES_STATS: the
+    /// connection's, or for a pipe made at connect, only the endpoint
+    /// connected to. inproc pipes have none (both empty), as in libzmq.
+    pipe_endpoints: PipeMap<Endpoints>,
 }
 
 pub struct Socket {
@@ -181,6 +185,7 @@ impl Socket {
                 dying: Vec::new(),
                 bound_io: Vec::new(),
                 connected_io: Vec::new(),
+                pipe_endpoints: PipeMap::default(),
             }),
             closed: AtomicBool::new(false),
             monitor: Monitor::new(),
@@ -214,6 +219,10 @@ impl Socket {
         for cmd in self.mailbox.take() {
             match cmd {
                 Command::Attach(pipe) => self.attach_pipe(inner, pipe),
+                Command::AttachConnection(pipe, endpoints) => {
+                    inner.pipe_endpoints.insert(pipe.id, endpoints);
+                    self.attach_pipe(inner, pipe);
+                }
                 Command::Hiccup(id) => {
                     if inner.pipes.contains_key(&id) {
                         inner.pattern.hiccup(id, &mut inner.pipes);
@@ -249,6 +258,7 @@ impl Socket {
     }
 
     fn remove_pipe(inner: &mut Inner, id: PipeId) {
+        inner.pipe_endpoints.remove(&id);
         inner.pattern.terminated(id, &mut inner.pipes);
         if let Some(mut p) = inner.pipes.remove(&id) {
             p.close();
@@ -547,6 +557,9 @@ impl Socket {
                         mine.peer_routing_id = rid;
                     }
                     let id = mine.id;
+                    inner
+                        .pipe_endpoints
+                        .insert(id, Endpoints::connecting(endpoint));
                     self.attach_pipe(&mut inner, mine);
                     Some((theirs, id))
                 } else {

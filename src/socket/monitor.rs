@@ -487,20 +487,39 @@ impl Socket {
             .start(&self.ctx, endpoint, events, version, publisher_type)
     }
 
-    /// Draft `zmq_socket_monitor_pipes_stats`: libzmq's checks (the monitor
-    /// must ask for PIPES_STATS, and there must be pipes); the queue depths
-    /// it reports need an accessor `crate::pipe` lacks yet: ENOTSUP.
+    /// Draft `zmq_socket_monitor_pipes_stats`: one PIPES_STATS event per
+    /// pipe, with the messages queued towards the peer and from it. The
+    /// monitor must ask for the event (EINVAL) and there must be pipes
+    /// (EAGAIN). libzmq asks each pipe's peer for its count and raises the
+    /// events later; both queues are at hand here, so they go at once.
     pub fn pipes_stats(&self) -> Result<()> {
         self.check_open()?;
         if self.monitor.hub.mask.load(Ordering::Acquire) & event::PIPES_STATS == 0 {
             return Err(Error::Inval);
         }
-        let mut inner = self.inner.lock();
-        self.process_commands(&mut inner)?;
-        if inner.pipes.is_empty() {
-            return Err(Error::Again);
+        let stats: Vec<_> = {
+            let mut guard = self.inner.lock();
+            self.process_commands(&mut guard)?;
+            let inner = &mut *guard;
+            if inner.pipes.is_empty() {
+                return Err(Error::Again);
+            }
+            // Forget the addresses of pipes a pattern dropped by itself.
+            let pipes = &inner.pipes;
+            inner.pipe_endpoints.retain(|id, _| pipes.contains_key(id));
+            pipes
+                .iter()
+                .map(|(id, p)| {
+                    let (outbound, inbound) = p.queued();
+                    let endpoints = inner.pipe_endpoints.get(id).cloned().unwrap_or_default();
+                    (MonitorEvent::PipesStats { outbound, inbound }, endpoints)
+                })
+                .collect()
+        };
+        for (ev, endpoints) in stats {
+            self.monitor.emit(ev, || endpoints);
         }
-        Err(Error::NotSup)
+        Ok(())
     }
 
     /// Sends `frames` as one message if it can go now without blocking;

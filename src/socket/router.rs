@@ -166,11 +166,13 @@ impl Pattern for Router {
             self.more_in = msg.more();
             return Ok(msg);
         }
-        // First frame of a message: hand out the routing id first.
-        self.prefetched = Some(msg);
+        // First frame of a message: hand out the routing id first, with
+        // the connection's properties as libzmq gives it.
         let rid = self.ids.get(&pid).cloned().unwrap_or_default();
         let mut id_frame = Msg::from_vec(rid);
+        id_frame.set_metadata(msg.metadata().cloned());
         id_frame.set_more(true);
+        self.prefetched = Some(msg);
         self.more_in = true;
         Ok(id_frame)
     }

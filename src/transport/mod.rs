@@ -7,7 +7,7 @@ pub mod nic;
 pub mod tcp;
 
 use std::io::{self, IoSlice, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
@@ -67,14 +67,21 @@ impl Stream {
         }
     }
 
-    /// The peer's address as `zmq_msg_gets("Peer-Address")` reports it.
+    /// The peer's address as `zmq_msg_gets("Peer-Address")` reports it:
+    /// the numeric host, and over ipc, where libzmq's getnameinfo call
+    /// names every unix socket "localhost", the peer's ":uid:gid:pid".
     pub fn peer_address(&self) -> String {
         match self {
             Stream::Tcp(s) => s
                 .peer_addr()
                 .map(|a| a.ip().to_string())
                 .unwrap_or_default(),
-            Stream::Ipc(_) => String::new(),
+            // libzmq names no peer it cannot getpeername.
+            Stream::Ipc(s) if s.peer_addr().is_err() => String::new(),
+            Stream::Ipc(s) => match crate::ffi::sys::peer_credentials(s.as_fd()) {
+                Ok((uid, gid, pid)) => format!("localhost:{uid}:{gid}:{pid}"),
+                Err(_) => "localhost".to_string(),
+            },
         }
     }
 

@@ -67,6 +67,9 @@ pub struct Config {
     /// When and how to ask a ZAP handler (`ZMQ_ZAP_DOMAIN`,
     /// `ZMQ_ZAP_ENFORCE_DOMAIN`, the peer's address).
     pub zap: ZapConfig,
+    /// `ZMQ_METADATA`: properties our READY/INITIATE carries after the
+    /// basic ones.
+    pub app_metadata: Vec<(String, Vec<u8>)>,
 }
 
 impl Config {
@@ -83,6 +86,7 @@ impl Config {
             mechanism: Mechanism::Null,
             as_server: false,
             zap: ZapConfig::default(),
+            app_metadata: Vec::new(),
         }
     }
 }
@@ -801,6 +805,7 @@ impl Connection {
             routing_id: self.cfg.routing_id.clone(),
             as_server: self.cfg.as_server,
             zap: self.cfg.zap.clone(),
+            app_metadata: self.cfg.app_metadata.clone(),
         })?);
         self.phase = Phase::Handshake;
         self.after_mechanism(now)

@@ -88,12 +88,16 @@ pub(crate) struct Setup {
     pub routing_id: Vec<u8>,
     pub as_server: bool,
     pub zap: ZapConfig,
+    pub app_metadata: Vec<(String, Vec<u8>)>,
 }
 
 impl Setup {
-    /// Our READY/INITIATE metadata, as libzmq's mechanisms send it.
+    /// Our READY/INITIATE metadata, as libzmq's mechanisms send it: the
+    /// basic properties, then the application's.
     pub(crate) fn properties(&self) -> Vec<(String, Vec<u8>)> {
-        basic_properties(self.socket_type, &self.routing_id)
+        let mut props = basic_properties(self.socket_type, &self.routing_id);
+        props.extend(self.app_metadata.iter().cloned());
+        props
     }
 }
 

@@ -328,6 +328,21 @@ fn null_rest(minor: u8) -> Vec<u8> {
     v
 }
 
+/// `ZMQ_METADATA` properties follow the basic ones in READY.
+#[test]
+fn ready_carries_application_metadata() {
+    let now = Instant::now();
+    let mut config = cfg(kind::DEALER, b"abc");
+    config.app_metadata = vec![("X-Color".into(), b"red".to_vec())];
+    let mut c = Connection::new(config, now);
+    out(&mut c);
+    assert_eq!(c.handle_input(&SIG_EMPTY, now), Ok(10));
+    assert_eq!(c.handle_input(&[3], now), Ok(1));
+    assert_eq!(c.handle_input(&null_rest(1), now), Ok(53));
+    let ready = b"\x04\x3b\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x03abc\x07X-Color\x00\x00\x00\x03red";
+    assert!(out(&mut c).ends_with(ready));
+}
+
 #[test]
 fn libzmq_fixture_dealer_staged_greeting_and_ready() {
     let now = Instant::now();
