@@ -129,9 +129,12 @@ fn run(bin: &Path, ld_path: Option<&Path>) -> Result<String, String> {
 
 /// As [`run`], passing `args` (the test programs take a transport).
 fn run_args(bin: &Path, ld_path: Option<&Path>, args: &[&str]) -> Result<String, String> {
+    // One log per run: tests may run the same program at the same time.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let log = match args {
-        [] => bin.with_extension("log"),
-        _ => bin.with_extension(format!("{}.log", args.join("-"))),
+        [] => bin.with_extension(format!("{n}.log")),
+        _ => bin.with_extension(format!("{}.{n}.log", args.join("-"))),
     };
     let file = fs::File::create(&log).unwrap();
     let mut cmd = Command::new(bin);
