@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -70,7 +70,8 @@ const DEFAULT_BUDGET_S: u64 = 180;
 const FULL_REPORTS: usize = 40;
 
 mod common;
-use common::{link_our_library, make_scratch_dir, repo_root};
+use common::peer::{Impl, Peer};
+use common::{link_our_library, make_scratch_dir};
 
 fn loud(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
@@ -86,112 +87,13 @@ fn our_lib_dir() -> &'static Path {
     DIR.get_or_init(|| link_our_library(scratch_dir()))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Impl {
-    Ours,
-    Libzmq,
-}
-
-impl Impl {
-    fn name(self) -> &'static str {
-        match self {
-            Impl::Ours => "ours",
-            Impl::Libzmq => "libzmq",
-        }
-    }
-}
-
-/// A built peer and the environment that makes it load the right library.
-struct Peer {
-    bin: PathBuf,
-    /// `Some(dir)`: run with LD_LIBRARY_PATH=dir; `None`: with it removed.
-    ld_path: Option<PathBuf>,
-}
-
-impl Peer {
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        match &self.ld_path {
-            Some(p) => cmd.env("LD_LIBRARY_PATH", p),
-            None => cmd.env_remove("LD_LIBRARY_PATH"),
-        };
-        cmd
-    }
-
-    /// For the reproduction lines printed on failure.
-    fn shell_prefix(&self) -> String {
-        match &self.ld_path {
-            Some(p) => format!("LD_LIBRARY_PATH={} {}", p.display(), self.bin.display()),
-            None => format!("env -u LD_LIBRARY_PATH {}", self.bin.display()),
-        }
-    }
-}
-
-fn c_compiler() -> Command {
-    common::c_compiler(1)
-}
-
 fn build_peer(which: Impl) -> Result<Peer, String> {
-    let src = repo_root().join("interop").join("peer.c");
-    let out = scratch_dir().join(format!("peer-{}", which.name()));
-    let mut cmd = c_compiler();
-    cmd.arg("-Wall").arg(&src).arg("-o").arg(&out);
-    let ld_path = match which {
-        Impl::Ours => {
-            let lib = our_lib_dir();
-            cmd.arg(format!("-I{}", repo_root().join("include").display()))
-                .arg(format!("-L{}", lib.display()))
-                .arg("-lzmq")
-                .arg(format!("-Wl,-rpath,{}", lib.display()));
-            Some(lib.to_path_buf())
-        }
-        Impl::Libzmq => {
-            // Debian's header and library only: no -I to ours, no rpath.
-            cmd.arg("-I/usr/include").arg("-lzmq");
-            None
-        }
-    };
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run C compiler: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "compiling peer ({}) failed: {:?}\n{}{}",
-            which.name(),
-            cmd,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let peer = Peer { bin: out, ld_path };
-    // Prove which libzmq.so.5 the loader picks, so a run can't silently test
-    // the wrong library.
-    let mut ldd = Command::new("ldd");
-    ldd.arg(&peer.bin);
-    match &peer.ld_path {
-        Some(p) => ldd.env("LD_LIBRARY_PATH", p),
-        None => ldd.env_remove("LD_LIBRARY_PATH"),
-    };
-    let ldd_out = ldd.output().map_err(|e| format!("ldd: {e}"))?;
-    let line = String::from_utf8_lossy(&ldd_out.stdout)
-        .lines()
-        .find(|l| l.contains("libzmq.so"))
-        .map(|l| l.trim().to_string())
-        .unwrap_or_default();
-    let ours_dir = our_lib_dir().to_str().unwrap().to_string();
-    let ok = match which {
-        Impl::Ours => line.contains(&ours_dir),
-        Impl::Libzmq => {
-            line.contains("=> /") && !line.contains(&ours_dir) && !line.contains("/target/")
-        }
-    };
-    if !ok {
-        return Err(format!(
-            "peer-{} would load the wrong libzmq: {line:?}",
-            which.name()
-        ));
-    }
-    loud(&format!("interop: peer-{} loads {line}", which.name()));
+    let peer = common::peer::build(which, scratch_dir(), our_lib_dir())?;
+    loud(&format!(
+        "interop: peer-{} loads {}",
+        which.name(),
+        peer.loads
+    ));
     Ok(peer)
 }
 
