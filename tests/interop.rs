@@ -9,8 +9,8 @@
 //! the harness) and ours↔ours. Each side checks every byte, frame count and
 //! the order of what it receives (see the comment at the top of peer.c).
 //!
-//! Security: every scenario but connect-before-bind also runs under PLAIN
-//! with a ZAP handler, CURVE with a ZAP handler and CURVE without one
+//! Security: every scenario, connect-before-bind included, also runs under
+//! PLAIN with a ZAP handler, CURVE with a ZAP handler and CURVE without one
 //! (names end in `:plain+zap`, `:curve+zap`, `:curve`), and the `sizes`
 //! ones under NULL with a ZAP domain (`:null+zap`). Side B is the
 //! mechanism's server, side A its client; the handler runs in B's process
@@ -446,15 +446,13 @@ fn all_scenarios() -> Vec<Scenario> {
                         for a_binds in [false, true] {
                             // Connect before bind: ipc only (the path is
                             // known in advance, a tcp port * is not), one
-                            // shape, NULL only.
-                            let cf: &[bool] = if transport == Transport::Ipc
-                                && variant.name == "sizes"
-                                && security == Security::Null
-                            {
-                                &[false, true]
-                            } else {
-                                &[false]
-                            };
+                            // shape.
+                            let cf: &[bool] =
+                                if transport == Transport::Ipc && variant.name == "sizes" {
+                                    &[false, true]
+                                } else {
+                                    &[false]
+                                };
                             for &connect_first in cf {
                                 v.push(Scenario {
                                     index: v.len(),
