@@ -9,10 +9,10 @@
 //! the harness) and ours↔ours. Each side checks every byte, frame count and
 //! the order of what it receives (see the comment at the top of peer.c).
 //!
-//! Security: every scenario, connect-before-bind included, also runs under
-//! PLAIN with a ZAP handler, CURVE with a ZAP handler and CURVE without one
-//! (names end in `:plain+zap`, `:curve+zap`, `:curve`), and the `sizes`
-//! ones under NULL with a ZAP domain (`:null+zap`). Side B is the
+//! Security: every scenario also runs under PLAIN with a ZAP handler, CURVE
+//! with a ZAP handler and CURVE without one (names end in `:plain+zap`,
+//! `:curve+zap`, `:curve`), and the `sizes` ones under NULL with a ZAP
+//! domain (`:null+zap`); connect-before-bind, for four pairs. Side B is the
 //! mechanism's server, side A its client; the handler runs in B's process
 //! and B checks that every payload frame carries the User-Id it set.
 //!
@@ -446,13 +446,24 @@ fn all_scenarios() -> Vec<Scenario> {
                         for a_binds in [false, true] {
                             // Connect before bind: ipc only (the path is
                             // known in advance, a tcp port * is not), one
-                            // shape.
-                            let cf: &[bool] =
-                                if transport == Transport::Ipc && variant.name == "sizes" {
-                                    &[false, true]
-                                } else {
-                                    &[false]
-                                };
+                            // shape. Secured, four pairs: what it adds is
+                            // the handshake after reconnecting (and a
+                            // subscription resent), not the pattern.
+                            let secured_pair = matches!(
+                                (pair.a.ty, pair.b.ty),
+                                ("PUSH", "PULL")
+                                    | ("REQ", "REP")
+                                    | ("DEALER", "ROUTER")
+                                    | ("XPUB", "SUB")
+                            );
+                            let cf: &[bool] = if transport == Transport::Ipc
+                                && variant.name == "sizes"
+                                && (security == Security::Null || secured_pair)
+                            {
+                                &[false, true]
+                            } else {
+                                &[false]
+                            };
                             for &connect_first in cf {
                                 v.push(Scenario {
                                     index: v.len(),
