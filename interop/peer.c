@@ -16,6 +16,11 @@
  *           (REQ, DEALER, PAIR, ROUTER)
  *   server  receives request i, checks it, sends reply i
  *           (REP, ROUTER, DEALER, PAIR)
+ *   watch   monitors the socket (from before its bind or connect) and
+ *           prints "EVENT <name> <value>" per event and "MSG <text>" per
+ *           message received (PULL); with say=TEXT first sends TEXT once
+ *           (PUSH). Runs until stdin closes: the harness decides when it
+ *           has seen enough (tests/security.rs, refused peers)
  *
  * Options
  *   count=N        messages (round trips for client/server)        [100]
@@ -48,7 +53,11 @@
  *   timeout=S      watchdog, seconds                                [20]
  *   sec=MODE       security: plain-client (user "admin", password
  *                  "secret"), plain-server, curve-client, curve-server
- *                  (fixed key pairs, below); default NULL
+ *                  (fixed key pairs, below); default NULL. Clients to be
+ *                  refused: plain-client-wrong (password "wrong"),
+ *                  curve-client-unknown (the server's own key pair, which
+ *                  the ZAP handler does not know), curve-client-wrongkey
+ *                  (the client's public key given as the server's)
  *   zap=1          run a ZAP handler (inproc://zeromq.zap.01) that
  *                  accepts admin/secret, the client's CURVE key and NULL
  *                  in domain "test", user ids "admin", "curve-client" and
@@ -56,6 +65,7 @@
  *   domain=D       ZMQ_ZAP_DOMAIN (with NULL: ask the ZAP handler)
  *   user=X         every payload frame received must carry User-Id X
  *                  (zmq_msg_gets), as the peer's ZAP handler set it
+ *   say=TEXT       watch: the message to send
  *
  * Output: a bind side prints "ENDPOINT <ZMQ_LAST_ENDPOINT>" first (so tcp
  * port * can be resolved), a connect side "CONNECTING <endpoint>" once
@@ -108,7 +118,7 @@ struct config {
     int hb;
     long pause_at;
     int pause_ms;
-    const char *sec, *user, *domain;
+    const char *sec, *user, *domain, *say;
     int zap;
 };
 
@@ -482,6 +492,8 @@ static void parse (struct config *c, int argc, char **argv)
             c->user = v;
         else if (!strcmp (k, "domain"))
             c->domain = v;
+        else if (!strcmp (k, "say"))
+            c->say = v;
         else if (!strcmp (k, "pause")) {
             char *colon;
             c->pause_at = strtol (v, &colon, 10);
@@ -748,16 +760,23 @@ static void set_security (void *s, const char *sec)
     int one = 1;
     if (!sec)
         return;
-    if (!strcmp (sec, "plain-client")) {
+    if (!strcmp (sec, "plain-client") || !strcmp (sec, "plain-client-wrong")) {
         setopt_str (s, ZMQ_PLAIN_USERNAME, "admin", "ZMQ_PLAIN_USERNAME");
-        setopt_str (s, ZMQ_PLAIN_PASSWORD, "secret", "ZMQ_PLAIN_PASSWORD");
+        setopt_str (s, ZMQ_PLAIN_PASSWORD, strcmp (sec, "plain-client") ? "wrong" : "secret",
+                    "ZMQ_PLAIN_PASSWORD");
     } else if (!strcmp (sec, "plain-server")) {
         if (zmq_setsockopt (s, ZMQ_PLAIN_SERVER, &one, sizeof one) != 0)
             zfail ("ZMQ_PLAIN_SERVER");
-    } else if (!strcmp (sec, "curve-client")) {
-        setopt_str (s, ZMQ_CURVE_SERVERKEY, SERVER_PUBLIC, "ZMQ_CURVE_SERVERKEY");
+    } else if (!strcmp (sec, "curve-client") || !strcmp (sec, "curve-client-wrongkey")) {
+        setopt_str (s, ZMQ_CURVE_SERVERKEY,
+                    strcmp (sec, "curve-client") ? CLIENT_PUBLIC : SERVER_PUBLIC,
+                    "ZMQ_CURVE_SERVERKEY");
         setopt_str (s, ZMQ_CURVE_PUBLICKEY, CLIENT_PUBLIC, "ZMQ_CURVE_PUBLICKEY");
         setopt_str (s, ZMQ_CURVE_SECRETKEY, CLIENT_SECRET, "ZMQ_CURVE_SECRETKEY");
+    } else if (!strcmp (sec, "curve-client-unknown")) {
+        setopt_str (s, ZMQ_CURVE_SERVERKEY, SERVER_PUBLIC, "ZMQ_CURVE_SERVERKEY");
+        setopt_str (s, ZMQ_CURVE_PUBLICKEY, SERVER_PUBLIC, "ZMQ_CURVE_PUBLICKEY");
+        setopt_str (s, ZMQ_CURVE_SECRETKEY, SERVER_SECRET, "ZMQ_CURVE_SECRETKEY");
     } else if (!strcmp (sec, "curve-server")) {
         if (zmq_setsockopt (s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0)
             zfail ("ZMQ_CURVE_SERVER");
@@ -818,6 +837,81 @@ static void zap_handler (void *sock)
         zmq_send (sock, "", 0, 0);
         for (int i = 0; i < n; i++)
             zmq_msg_close (&f[i]);
+    }
+}
+
+/* ---------------------------------------------------------------- watch */
+
+static void *watch_start (void *ctx, void *s)
+{
+    if (zmq_socket_monitor (s, "inproc://peer-watch", ZMQ_EVENT_ALL) != 0)
+        zfail ("zmq_socket_monitor");
+    void *mon = zmq_socket (ctx, ZMQ_PAIR);
+    if (!mon || zmq_connect (mon, "inproc://peer-watch") != 0)
+        zfail ("monitor connect");
+    setopt_int (mon, ZMQ_LINGER, 0, "setsockopt ZMQ_LINGER");
+    return mon;
+}
+
+/* The events the harness reads by name; the others in hex. */
+static const char *watch_event_name (unsigned ev)
+{
+    static char other[32];
+    switch (ev) {
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return "HANDSHAKE_SUCCEEDED";
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return "HANDSHAKE_FAILED_NO_DETAIL";
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: return "HANDSHAKE_FAILED_PROTOCOL";
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return "HANDSHAKE_FAILED_AUTH";
+        case ZMQ_EVENT_DISCONNECTED: return "DISCONNECTED";
+        default: snprintf (other, sizeof other, "0x%x", ev); return other;
+    }
+}
+
+/* Prints what happens to the socket until stdin closes. */
+static void do_watch (const struct config *c, void *s, void *mon)
+{
+    g_phase = "watch";
+    /* Queued before any handshake (a PUSH has its pipe from zmq_connect),
+     * unless a refusal came first and took the pipe with it. */
+    if (c->say && zmq_send (s, c->say, strlen (c->say), ZMQ_DONTWAIT) < 0)
+        printf ("NOT SENT %s\n", zmq_strerror (zmq_errno ()));
+    zmq_pollitem_t items[3] = {{mon, 0, ZMQ_POLLIN, 0},
+                               {NULL, 0, ZMQ_POLLIN, 0},
+                               {s, 0, ZMQ_POLLIN, 0}};
+    int n = c->type == ZMQ_PULL ? 3 : 2;
+    for (;;) {
+        if (zmq_poll (items, n, -1) < 0)
+            zfail ("zmq_poll");
+        while (zmq_poll (items, 1, 0) > 0) {
+            /* A version 1 event: 16-bit event and 32-bit value, then the
+             * endpoint. */
+            zmq_msg_t ev, ep;
+            zmq_msg_init (&ev);
+            zmq_msg_init (&ep);
+            if (zmq_msg_recv (&ev, mon, 0) < 0 || zmq_msg_recv (&ep, mon, 0) < 0)
+                zfail ("monitor recv");
+            const uint8_t *d = zmq_msg_data (&ev);
+            uint16_t event;
+            uint32_t value;
+            memcpy (&event, d, 2);
+            memcpy (&value, d + 2, 4);
+            printf ("EVENT %s %u\n", watch_event_name (event), value);
+            zmq_msg_close (&ev);
+            zmq_msg_close (&ep);
+        }
+        if (n == 3 && (items[2].revents & ZMQ_POLLIN)) {
+            char buf[256];
+            int r = zmq_recv (s, buf, sizeof buf - 1, ZMQ_DONTWAIT);
+            if (r >= 0)
+                printf ("MSG %.*s\n", r < (int) sizeof buf ? r : (int) sizeof buf - 1, buf);
+        }
+        fflush (stdout);
+        /* A closed pipe polls as an error, not as readable. */
+        if (items[1].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) {
+            char buf[64];
+            if (read (0, buf, sizeof buf) <= 0)
+                return;
+        }
     }
 }
 
@@ -923,6 +1017,7 @@ int main (int argc, char **argv)
         setopt_int (s, ZMQ_HEARTBEAT_TTL, 10 * c.hb, "setsockopt ZMQ_HEARTBEAT_TTL");
     }
 
+    void *mon = !strcmp (c.role, "watch") ? watch_start (ctx, s) : NULL;
     if (!strcmp (c.mode, "bind")) {
         g_phase = "bind";
         if (zmq_bind (s, c.endpoint) != 0)
@@ -955,14 +1050,18 @@ int main (int argc, char **argv)
         do_client (&c, s, &bytes);
     else if (!strcmp (c.role, "server"))
         do_server (&c, s, &bytes);
+    else if (mon)
+        do_watch (&c, s, mon);
     else
         fail ("unknown role '%s'", c.role);
 
     /* Senders linger until everything is on the wire; receivers have nothing
      * left to deliver, but a SUB whose publisher is gone would re-send its
      * subscription to nobody and block zmq_ctx_term forever. */
-    if (!strcmp (c.role, "recv") || !strcmp (c.role, "client"))
+    if (!strcmp (c.role, "recv") || !strcmp (c.role, "client") || mon)
         setopt_int (s, ZMQ_LINGER, 0, "setsockopt ZMQ_LINGER=0");
+    if (mon)
+        zmq_close (mon);
     if (zmq_close (s) != 0)
         zfail ("zmq_close");
     g_phase = "zmq_ctx_term";

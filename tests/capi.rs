@@ -90,17 +90,7 @@ fn build(name: &str, flavor: &Flavor) -> Result<PathBuf, String> {
         .arg(&out)
         .args(&extra)
         .arg("-lpthread");
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run C compiler: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "compiling {name} failed: {:?}\n{}{}",
-            cmd,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+    common::compile(&mut cmd, name)?;
     Ok(out)
 }
 

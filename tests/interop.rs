@@ -9,10 +9,10 @@
 //! the harness) and ours↔ours. Each side checks every byte, frame count and
 //! the order of what it receives (see the comment at the top of peer.c).
 //!
-//! Security: every scenario but connect-before-bind also runs under PLAIN
-//! with a ZAP handler, CURVE with a ZAP handler and CURVE without one
-//! (names end in `:plain+zap`, `:curve+zap`, `:curve`), and the `sizes`
-//! ones under NULL with a ZAP domain (`:null+zap`). Side B is the
+//! Security: every scenario also runs under PLAIN with a ZAP handler, CURVE
+//! with a ZAP handler and CURVE without one (names end in `:plain+zap`,
+//! `:curve+zap`, `:curve`), and the `sizes` ones under NULL with a ZAP
+//! domain (`:null+zap`); connect-before-bind, for four pairs. Side B is the
 //! mechanism's server, side A its client; the handler runs in B's process
 //! and B checks that every payload frame carries the User-Id it set.
 //!
@@ -39,7 +39,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -70,7 +70,8 @@ const DEFAULT_BUDGET_S: u64 = 180;
 const FULL_REPORTS: usize = 40;
 
 mod common;
-use common::{link_our_library, make_scratch_dir, repo_root};
+use common::peer::{Impl, Peer};
+use common::{link_our_library, make_scratch_dir};
 
 fn loud(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
@@ -86,112 +87,13 @@ fn our_lib_dir() -> &'static Path {
     DIR.get_or_init(|| link_our_library(scratch_dir()))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Impl {
-    Ours,
-    Libzmq,
-}
-
-impl Impl {
-    fn name(self) -> &'static str {
-        match self {
-            Impl::Ours => "ours",
-            Impl::Libzmq => "libzmq",
-        }
-    }
-}
-
-/// A built peer and the environment that makes it load the right library.
-struct Peer {
-    bin: PathBuf,
-    /// `Some(dir)`: run with LD_LIBRARY_PATH=dir; `None`: with it removed.
-    ld_path: Option<PathBuf>,
-}
-
-impl Peer {
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        match &self.ld_path {
-            Some(p) => cmd.env("LD_LIBRARY_PATH", p),
-            None => cmd.env_remove("LD_LIBRARY_PATH"),
-        };
-        cmd
-    }
-
-    /// For the reproduction lines printed on failure.
-    fn shell_prefix(&self) -> String {
-        match &self.ld_path {
-            Some(p) => format!("LD_LIBRARY_PATH={} {}", p.display(), self.bin.display()),
-            None => format!("env -u LD_LIBRARY_PATH {}", self.bin.display()),
-        }
-    }
-}
-
-fn c_compiler() -> Command {
-    common::c_compiler(1)
-}
-
 fn build_peer(which: Impl) -> Result<Peer, String> {
-    let src = repo_root().join("interop").join("peer.c");
-    let out = scratch_dir().join(format!("peer-{}", which.name()));
-    let mut cmd = c_compiler();
-    cmd.arg("-Wall").arg(&src).arg("-o").arg(&out);
-    let ld_path = match which {
-        Impl::Ours => {
-            let lib = our_lib_dir();
-            cmd.arg(format!("-I{}", repo_root().join("include").display()))
-                .arg(format!("-L{}", lib.display()))
-                .arg("-lzmq")
-                .arg(format!("-Wl,-rpath,{}", lib.display()));
-            Some(lib.to_path_buf())
-        }
-        Impl::Libzmq => {
-            // Debian's header and library only: no -I to ours, no rpath.
-            cmd.arg("-I/usr/include").arg("-lzmq");
-            None
-        }
-    };
-    let output = cmd
-        .output()
-        .map_err(|e| format!("cannot run C compiler: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "compiling peer ({}) failed: {:?}\n{}{}",
-            which.name(),
-            cmd,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let peer = Peer { bin: out, ld_path };
-    // Prove which libzmq.so.5 the loader picks, so a run can't silently test
-    // the wrong library.
-    let mut ldd = Command::new("ldd");
-    ldd.arg(&peer.bin);
-    match &peer.ld_path {
-        Some(p) => ldd.env("LD_LIBRARY_PATH", p),
-        None => ldd.env_remove("LD_LIBRARY_PATH"),
-    };
-    let ldd_out = ldd.output().map_err(|e| format!("ldd: {e}"))?;
-    let line = String::from_utf8_lossy(&ldd_out.stdout)
-        .lines()
-        .find(|l| l.contains("libzmq.so"))
-        .map(|l| l.trim().to_string())
-        .unwrap_or_default();
-    let ours_dir = our_lib_dir().to_str().unwrap().to_string();
-    let ok = match which {
-        Impl::Ours => line.contains(&ours_dir),
-        Impl::Libzmq => {
-            line.contains("=> /") && !line.contains(&ours_dir) && !line.contains("/target/")
-        }
-    };
-    if !ok {
-        return Err(format!(
-            "peer-{} would load the wrong libzmq: {line:?}",
-            which.name()
-        ));
-    }
-    loud(&format!("interop: peer-{} loads {line}", which.name()));
+    let peer = common::peer::build(which, scratch_dir(), our_lib_dir())?;
+    loud(&format!(
+        "interop: peer-{} loads {}",
+        which.name(),
+        peer.loads
+    ));
     Ok(peer)
 }
 
@@ -544,10 +446,19 @@ fn all_scenarios() -> Vec<Scenario> {
                         for a_binds in [false, true] {
                             // Connect before bind: ipc only (the path is
                             // known in advance, a tcp port * is not), one
-                            // shape, NULL only.
+                            // shape. Secured, four pairs: what it adds is
+                            // the handshake after reconnecting (and a
+                            // subscription resent), not the pattern.
+                            let secured_pair = matches!(
+                                (pair.a.ty, pair.b.ty),
+                                ("PUSH", "PULL")
+                                    | ("REQ", "REP")
+                                    | ("DEALER", "ROUTER")
+                                    | ("XPUB", "SUB")
+                            );
                             let cf: &[bool] = if transport == Transport::Ipc
                                 && variant.name == "sizes"
-                                && security == Security::Null
+                                && (security == Security::Null || secured_pair)
                             {
                                 &[false, true]
                             } else {

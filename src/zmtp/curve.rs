@@ -50,6 +50,20 @@ fn fail(code: u32, what: &'static str) -> ProtocolError {
     ProtocolError::Handshake { code, what }
 }
 
+/// libzmq's first check on a CURVE command, in the handshake and after
+/// it: a frame too short for the name its first byte announces is
+/// malformed, before it is unexpected.
+fn check_structure(body: &[u8]) -> Result<(), ProtocolError> {
+    let n = usize::from(*body.first().unwrap_or(&0));
+    if body.len() <= 1 || body.len() <= n {
+        return Err(fail(
+            code::ZMTP_MALFORMED_COMMAND_UNSPECIFIED,
+            "malformed command",
+        ));
+    }
+    Ok(())
+}
+
 fn crypto(what: &'static str) -> ProtocolError {
     fail(code::ZMTP_CRYPTOGRAPHIC, what)
 }
@@ -198,6 +212,7 @@ impl Codec {
     /// its own, else copies once.
     pub fn decode(&mut self, mut frame: Msg) -> Result<Msg, ProtocolError> {
         let d = frame.data();
+        check_structure(d)?;
         if !d.starts_with(b"\x07MESSAGE") {
             return Err(ProtocolError::UnexpectedCommand("not a MESSAGE"));
         }
@@ -625,13 +640,7 @@ impl Handshake for Server {
     }
 
     fn process_command(&mut self, body: &[u8]) -> Result<(), ProtocolError> {
-        let n = usize::from(*body.first().unwrap_or(&0));
-        if body.len() <= 1 || body.len() <= n {
-            return Err(fail(
-                code::ZMTP_MALFORMED_COMMAND_UNSPECIFIED,
-                "malformed command",
-            ));
-        }
+        check_structure(body)?;
         match self.state {
             ServerState::WaitHello if body.starts_with(b"\x05HELLO") => self.hello(body),
             ServerState::WaitInitiate if body.starts_with(b"\x08INITIATE") => self.initiate(body),

@@ -39,6 +39,9 @@ fn metadata(
     Ok(props)
 }
 
+/// The name libzmq 4.3.4's PLAIN gives its ERROR command.
+const LIBZMQ_434_ERROR: &[u8] = b"\x5eRROR";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClientState {
     SendHello,
@@ -116,6 +119,16 @@ impl Handshake for Client {
                 if body.starts_with(b"\x05ERROR") =>
             {
                 Err(zap::peer_error(body))
+            }
+            // libzmq 4.3.4's PLAIN server names its ERROR "\x5eRROR" (its
+            // "\x05E" escape reads as one byte) and its client reads that
+            // name; so do we, to report the refusal's status as it does.
+            (_, ClientState::WaitWelcome | ClientState::WaitReady)
+                if body.starts_with(LIBZMQ_434_ERROR) =>
+            {
+                Err(zap::peer_error(
+                    &[&b"\x05ERROR"[..], &body[LIBZMQ_434_ERROR.len()..]].concat(),
+                ))
             }
             _ => Err(ProtocolError::UnexpectedCommand("PLAIN client")),
         }

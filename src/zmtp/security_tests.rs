@@ -855,6 +855,23 @@ fn plain_malformed_hello() {
     }
 }
 
+/// libzmq 4.3.4's PLAIN server refuses with an ERROR named "\x5eRROR"
+/// (the bytes Debian's libzmq writes): a client still reads the status.
+#[test]
+fn plain_client_reads_libzmq_434_error() {
+    let now = Instant::now();
+    for body in [&b"\x05ERROR\x03400"[..], b"\x5eRROR\x03400"] {
+        let mut c = Connection::new(base(kind::PUSH, plain(b"admin", b"x"), false), now);
+        let _ = c.handle_input(&greeting_of("PLAIN"), now);
+        let r = c.handle_input(&command_frame(body), now);
+        let got = r.err().or_else(|| c.failure().cloned());
+        assert!(
+            matches!(got, Some(ProtocolError::Auth(400))),
+            "{body:?}: {got:?}"
+        );
+    }
+}
+
 /// A tiny deterministic generator for the randomized tests.
 struct Rng(u64);
 

@@ -8,6 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod peer;
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -96,6 +98,22 @@ pub fn c_compiler(opt_level: u32) -> Command {
         .warnings(false)
         .get_compiler()
         .to_command()
+}
+
+/// Runs a C compiler command; on failure, the command and its output.
+pub fn compile(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let output = cmd
+        .output()
+        .map_err(|e| format!("cannot run C compiler: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "compiling {what} failed: {:?}\n{}{}",
+            cmd,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(())
 }
 
 /// Waits for `child` at most `limit`; kills it past that (None: it hung).
