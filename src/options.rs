@@ -6,11 +6,13 @@
 //! type; its output on Debian's libzmq is the reference we are compared with.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::socket::kind;
+use crate::transport::filter::{AcceptFilters, TcpFilter};
 use crate::zmtp::{CurveKeys, Mechanism, PlainCredentials};
 
 /// Option numbers from zmq.h that the core handles itself.
@@ -162,6 +164,9 @@ pub struct Options {
     /// STREAM sockets hand an empty frame to the application when a
     /// connection comes and goes.
     pub stream_notify: bool,
+    /// `ZMQ_TCP_ACCEPT_FILTER` and `ZMQ_IPC_FILTER_*`, for the listeners
+    /// bound from now on.
+    pub accept_filters: AcceptFilters,
 }
 
 impl Options {
@@ -220,6 +225,7 @@ impl Options {
             last_endpoint: String::new(),
             invert_matching: false,
             stream_notify: true,
+            accept_filters: AcceptFilters::default(),
         }
     }
 
@@ -242,7 +248,7 @@ impl Options {
     /// the mechanism (a PLAIN username or password makes a PLAIN client, a
     /// CURVE key makes CURVE, a server key a CURVE client, `*_SERVER` 1 a
     /// server and 0 NULL). Settings that would turn on a feature we do not
-    /// have yet (SOCKS, accept filters) are checked as libzmq checks them,
+    /// have yet (SOCKS) are checked as libzmq checks them,
     /// so a malformed value still gives `EINVAL`, and a valid one `ENOTSUP`
     /// rather than being accepted and then silently ignored.
     pub fn set(&mut self, option: i32, value: Option<&[u8]>) -> Result<bool> {
@@ -391,17 +397,32 @@ impl Options {
                     return Err(Error::NotSup);
                 }
             }
+            // Each value adds one; NULL clears the list.
             TCP_ACCEPT_FILTER => {
-                if !null {
-                    accept_filter(value, self.ipv6)?;
-                    return Err(Error::NotSup);
+                if null {
+                    self.accept_filters.tcp.clear();
+                } else {
+                    let filter = accept_filter(value, self.ipv6)?;
+                    self.accept_filters.tcp.push(filter);
                 }
             }
             IPC_FILTER_PID | IPC_FILTER_UID | IPC_FILTER_GID => {
-                if !null {
-                    // A pid_t, uid_t or gid_t: an int's size on Linux.
-                    int_value(value)?;
-                    return Err(Error::NotSup);
+                let ipc = &mut self.accept_filters.ipc;
+                match (option, null) {
+                    (IPC_FILTER_PID, true) => ipc.pids.clear(),
+                    (IPC_FILTER_UID, true) => ipc.uids.clear(),
+                    (_, true) => ipc.gids.clear(),
+                    // A pid_t, uid_t or gid_t: an int's size on Linux; the
+                    // ids are unsigned, so -1 means the largest, as in C.
+                    (IPC_FILTER_PID, false) => {
+                        ipc.pids.insert(int_value(value)?);
+                    }
+                    (IPC_FILTER_UID, false) => {
+                        ipc.uids.insert(int_value(value)? as u32);
+                    }
+                    (_, false) => {
+                        ipc.gids.insert(int_value(value)? as u32);
+                    }
                 }
             }
             _ => return Ok(false),
@@ -513,8 +534,9 @@ fn curve_key(value: &[u8]) -> Result<[u8; 32]> {
 
 /// Checks a `ZMQ_TCP_ACCEPT_FILTER` value as libzmq does: a numeric
 /// address (IPv6 only on an IPV6 socket, `[...]` allowed), then optionally
-/// `/` and a prefix length read as C's `strtol` reads it.
-fn accept_filter(value: &[u8], ipv6: bool) -> Result<()> {
+/// `/` and a prefix length read as C's `strtol` reads it (none: the whole
+/// address).
+fn accept_filter(value: &[u8], ipv6: bool) -> Result<TcpFilter> {
     if value.is_empty() || value.len() > 255 || value[0] == 0 {
         return Err(Error::Inval);
     }
@@ -529,39 +551,47 @@ fn accept_filter(value: &[u8], ipv6: bool) -> Result<()> {
         .strip_prefix('[')
         .and_then(|a| a.strip_suffix(']'))
         .unwrap_or(addr);
-    let is_v4 = parse_inet_aton(addr).is_some();
-    // None for an IPv4 address; for an IPv6 one, whether it maps an IPv4 one.
-    let v6_mapped = if is_v4 {
-        None
-    } else {
-        // A scope (`%eth0`) may follow a link-local address.
-        let (bare, scope) = match addr.split_once('%') {
-            Some((b, s)) => (b, Some(s)),
-            None => (addr, None),
-        };
-        let v6: std::net::Ipv6Addr = bare.parse().map_err(|_| Error::Inval)?;
-        if scope.is_some_and(str::is_empty) {
-            return Err(Error::Inval);
+    let v4 = parse_inet_aton(addr).map(std::net::Ipv4Addr::from);
+    let v6 = match v4 {
+        Some(_) => None,
+        None => {
+            // A scope (`%eth0`) may follow a link-local address; the
+            // filter compares address bits only.
+            let (bare, scope) = match addr.split_once('%') {
+                Some((b, s)) => (b, Some(s)),
+                None => (addr, None),
+            };
+            if scope.is_some_and(str::is_empty) {
+                return Err(Error::Inval);
+            }
+            Some(
+                bare.parse::<std::net::Ipv6Addr>()
+                    .map_err(|_| Error::Inval)?,
+            )
         }
-        Some(v6.to_ipv4_mapped().is_some())
     };
     // An IPV6 socket reads every address as IPv6 (IPv4 ones mapped); an
     // IPv4 one takes IPv4 addresses, also written as mapped IPv6 ones.
-    let bits = match (ipv6, v6_mapped) {
-        (true, _) => 128,
-        (false, None) | (false, Some(true)) => 32,
-        (false, Some(false)) => return Err(Error::Inval),
+    let net = match (ipv6, v4, v6) {
+        (true, Some(a), _) => IpAddr::V6(a.to_ipv6_mapped()),
+        (true, None, Some(a)) => IpAddr::V6(a),
+        (false, Some(a), _) => IpAddr::V4(a),
+        (false, None, Some(a)) => IpAddr::V4(a.to_ipv4_mapped().ok_or(Error::Inval)?),
+        (_, None, None) => return Err(Error::Inval),
     };
-    match mask {
-        None | Some("0") => Ok(()),
+    let bits = if net.is_ipv6() { 128 } else { 32 };
+    let prefix = match mask {
+        None => bits,
+        Some("0") => 0,
         Some(m) => {
             let n = strtol(m);
-            if n < 1 || n > bits {
+            if n < 1 || n > i64::from(bits) {
                 return Err(Error::Inval);
             }
-            Ok(())
+            n as u32
         }
-    }
+    };
+    Ok(TcpFilter::new(net, prefix))
 }
 
 /// An IPv4 address in any form C's `inet_aton` takes (which libzmq's
@@ -847,6 +877,53 @@ mod tests {
             assert!(accept_filter(ok.as_bytes(), true).is_ok(), "{ok}");
         }
         assert_eq!(accept_filter(b"::1/129", true), Err(Error::Inval));
+    }
+
+    #[test]
+    fn accept_filters_keep_what_they_read() {
+        use std::net::{Ipv4Addr, Ipv6Addr};
+        let v4 = |a, b, c, d| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+        let mapped = |a, b, c, d| IpAddr::V6(Ipv4Addr::new(a, b, c, d).to_ipv6_mapped());
+        for (text, ipv6, net, prefix) in [
+            ("10.0.0.0/8", false, v4(10, 0, 0, 0), 8),
+            ("127.1", false, v4(127, 0, 0, 1), 32),
+            ("::ffff:10.0.0.1", false, v4(10, 0, 0, 1), 32),
+            ("10.0.0.1/0", false, v4(10, 0, 0, 1), 0),
+            ("10.0.0.1", true, mapped(10, 0, 0, 1), 128),
+            ("[::1]/64", true, IpAddr::V6(Ipv6Addr::LOCALHOST), 64),
+        ] {
+            assert_eq!(
+                accept_filter(text.as_bytes(), ipv6),
+                Ok(TcpFilter::new(net, prefix)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_filters_add_and_clear() {
+        let mut o = Options::new(kind::PULL);
+        assert_eq!(o.set(id::TCP_ACCEPT_FILTER, Some(b"10.0.0.1")), Ok(true));
+        assert_eq!(o.set(id::TCP_ACCEPT_FILTER, Some(b"10.0.0.2")), Ok(true));
+        assert_eq!(o.set(id::TCP_ACCEPT_FILTER, Some(b"")), Err(Error::Inval));
+        assert_eq!(o.accept_filters.tcp.len(), 2);
+        assert_eq!(o.set(id::TCP_ACCEPT_FILTER, None), Ok(true));
+        assert!(o.accept_filters.tcp.is_empty());
+        for opt in [id::IPC_FILTER_PID, id::IPC_FILTER_UID, id::IPC_FILTER_GID] {
+            assert_eq!(o.set(opt, Some(&7i32.to_ne_bytes())), Ok(true));
+            assert_eq!(o.set(opt, Some(&[7, 0])), Err(Error::Inval));
+            assert_eq!(o.get(opt), None);
+        }
+        assert_eq!(
+            o.set(id::IPC_FILTER_UID, Some(&(-1i32).to_ne_bytes())),
+            Ok(true)
+        );
+        assert!(o.accept_filters.ipc.uids.contains(&u32::MAX));
+        assert_eq!(o.set(id::IPC_FILTER_UID, None), Ok(true));
+        assert!(o.accept_filters.ipc.uids.is_empty());
+        assert!(o.accept_filters.ipc.pids.contains(&7));
+        assert!(o.accept_filters.ipc.gids.contains(&7));
+        assert_eq!(o.get(id::TCP_ACCEPT_FILTER), None);
     }
 
     /// As Debian's libzmq 4.3.4 answers (capi-tests/test_api_facts.c sets

@@ -280,6 +280,7 @@ const DRAFT_PROGRAMS: &[&str] = &["test_pipes_stats", "test_poller"];
 const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts", "test_monitor"];
 
 capi_tests!(
+    test_accept_filters,
     test_connect_before_bind,
     test_ctx,
     test_dealer,

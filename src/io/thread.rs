@@ -23,7 +23,7 @@ use super::{IoCommand, SocketLink};
 use crate::ctx::ZapConnector;
 use crate::socket::monitor::{Endpoints, MonitorEvent};
 use crate::transport::tcp::Lookup;
-use crate::transport::Listener;
+use crate::transport::{Accepted, Listener};
 
 const WAKER: Token = Token(usize::MAX);
 
@@ -218,6 +218,16 @@ struct ListenerEntry {
     handed_off: bool,
 }
 
+impl ListenerEntry {
+    fn accept_failed(&self, errno: i32) {
+        self.link
+            .monitor
+            .emit(MonitorEvent::AcceptFailed { errno }, || {
+                Endpoints::bound(self.endpoint.as_str())
+            });
+    }
+}
+
 enum Entry {
     /// Taken while its session is being made (it needs its slot number).
     Reserved,
@@ -406,8 +416,8 @@ impl Reactor {
             let Some(Some(Entry::Listener(l))) = self.slots.get_mut(slot) else {
                 return;
             };
-            match l.listener.accept() {
-                Ok(Some(stream)) => {
+            match l.listener.accept(&l.link.options.accept_filters) {
+                Ok(Accepted::Stream(stream)) => {
                     let link = l.link.clone();
                     let endpoint = l.endpoint.clone();
                     let id = l.id;
@@ -434,15 +444,15 @@ impl Reactor {
                         });
                     }
                 }
-                Ok(None) => return,
+                Ok(Accepted::Nothing) => return,
+                // libzmq reports a filtered peer as a failed accept, with
+                // whatever errno its thread last saw (0 over ipc, stale
+                // values over tcp); 0 says no system call failed. Others may
+                // be waiting behind it.
+                Ok(Accepted::Refused) => l.accept_failed(0),
                 // A failed accept (EMFILE, ...) leaves the listener as it is.
                 Err(e) => {
-                    let errno = e.raw_os_error().unwrap_or(libc::EIO);
-                    l.link
-                        .monitor
-                        .emit(MonitorEvent::AcceptFailed { errno }, || {
-                            Endpoints::bound(l.endpoint.as_str())
-                        });
+                    l.accept_failed(e.raw_os_error().unwrap_or(libc::EIO));
                     return;
                 }
             }

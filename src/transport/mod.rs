@@ -2,6 +2,7 @@
 //! for tcp and ipc, behind one `Stream`/`Listener` pair so sessions do not
 //! care which they run on.
 
+pub mod filter;
 pub mod ipc;
 pub mod nic;
 pub mod tcp;
@@ -19,6 +20,15 @@ use crate::options::Options;
 pub enum Stream {
     Tcp(mio::net::TcpStream),
     Ipc(mio::net::UnixStream),
+}
+
+/// What one `Listener::accept` brought.
+pub enum Accepted {
+    Stream(Stream),
+    /// A connection the accept filters refused; it is closed already.
+    Refused,
+    /// None was waiting.
+    Nothing,
 }
 
 /// A bound, listening endpoint.
@@ -164,18 +174,25 @@ impl Listener {
         }
     }
 
-    /// Accepts one connection, `Ok(None)` when none is waiting.
-    pub fn accept(&mut self) -> io::Result<Option<Stream>> {
+    /// Accepts one connection and holds it to `filters`; a refused one is
+    /// dropped (closed) before it is tuned or handed to a session.
+    pub fn accept(&mut self, filters: &filter::AcceptFilters) -> io::Result<Accepted> {
         let r = match self {
-            Listener::Tcp(l, tuning) => l.accept().map(|(s, _)| {
+            Listener::Tcp(l, tuning) => l.accept().map(|(s, peer)| {
+                if !filters.admits_tcp(peer.ip()) {
+                    return Accepted::Refused;
+                }
                 tuning.apply(socket2::SockRef::from(&s));
-                Stream::Tcp(s)
+                Accepted::Stream(Stream::Tcp(s))
             }),
-            Listener::Ipc(l, _) => l.accept().map(|(s, _)| Stream::Ipc(s)),
+            Listener::Ipc(l, _) => l.accept().map(|(s, _)| match filters.admits_ipc(&s) {
+                true => Accepted::Stream(Stream::Ipc(s)),
+                false => Accepted::Refused,
+            }),
         };
         match r {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Ok(a) => Ok(a),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Accepted::Nothing),
             Err(e) => Err(e),
         }
     }
