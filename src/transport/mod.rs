@@ -4,6 +4,7 @@
 
 pub mod ipc;
 pub mod nic;
+pub mod socks;
 pub mod tcp;
 
 use std::io::{self, IoSlice, Read, Write};
