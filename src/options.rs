@@ -96,6 +96,9 @@ pub mod id {
     /// Draft, taken in every build: an application property for READY.
     pub const METADATA: i32 = 95;
     pub const MULTICAST_LOOP: i32 = 96;
+    /// Draft, taken in every build: credentials for the SOCKS5 proxy.
+    pub const SOCKS_USERNAME: i32 = 99;
+    pub const SOCKS_PASSWORD: i32 = 100;
 }
 
 /// `ZMQ_MECHANISM` values.
@@ -159,6 +162,10 @@ pub struct Options {
     pub multicast_maxtpdu: i32,
     pub use_fd: i32,
     pub bindtodevice: Vec<u8>,
+    /// `ZMQ_SOCKS_PROXY` ("host:port"): tcp connects go through it.
+    pub socks_proxy: Vec<u8>,
+    pub socks_username: Vec<u8>,
+    pub socks_password: Zeroizing<Vec<u8>>,
     pub last_endpoint: String,
     pub invert_matching: bool,
     /// STREAM sockets hand an empty frame to the application when a
@@ -222,6 +229,9 @@ impl Options {
             multicast_maxtpdu: 1500,
             use_fd: -1,
             bindtodevice: Vec::new(),
+            socks_proxy: Vec::new(),
+            socks_username: Vec::new(),
+            socks_password: Zeroizing::new(Vec::new()),
             last_endpoint: String::new(),
             invert_matching: false,
             stream_notify: true,
@@ -247,10 +257,7 @@ impl Options {
     /// The security options follow libzmq's rules: the last one set picks
     /// the mechanism (a PLAIN username or password makes a PLAIN client, a
     /// CURVE key makes CURVE, a server key a CURVE client, `*_SERVER` 1 a
-    /// server and 0 NULL). Settings that would turn on a feature we do not
-    /// have yet (SOCKS) are checked as libzmq checks them,
-    /// so a malformed value still gives `EINVAL`, and a valid one `ENOTSUP`
-    /// rather than being accepted and then silently ignored.
+    /// server and 0 NULL).
     pub fn set(&mut self, option: i32, value: Option<&[u8]>) -> Result<bool> {
         use id::*;
         let null = value.is_none();
@@ -389,12 +396,22 @@ impl Options {
                 }
                 self.mechanism = mechanism::CURVE;
             }
+            // NULL clears it; "" is refused; any length goes.
             SOCKS_PROXY => {
-                if !null {
-                    if value.is_empty() {
-                        return Err(Error::Inval);
-                    }
-                    return Err(Error::NotSup);
+                if !null && value.is_empty() {
+                    return Err(Error::Inval);
+                }
+                self.socks_proxy = value.to_vec();
+            }
+            // Unlike the proxy, "" clears these too (libzmq).
+            SOCKS_USERNAME | SOCKS_PASSWORD => {
+                if value.len() > 255 {
+                    return Err(Error::Inval);
+                }
+                if option == SOCKS_USERNAME {
+                    self.socks_username = value.to_vec();
+                } else {
+                    self.socks_password = Zeroizing::new(value.to_vec());
                 }
             }
             // Each value adds one; NULL clears the list.
@@ -483,7 +500,9 @@ impl Options {
             }
             PLAIN_USERNAME => OptionValue::Str(self.plain.username.clone()),
             PLAIN_PASSWORD => OptionValue::Str(self.plain.password.to_vec()),
-            SOCKS_PROXY => OptionValue::Str(Vec::new()),
+            SOCKS_PROXY => OptionValue::Str(self.socks_proxy.clone()),
+            SOCKS_USERNAME => OptionValue::Str(self.socks_username.clone()),
+            SOCKS_PASSWORD => OptionValue::Str(self.socks_password.to_vec()),
             CURVE_PUBLICKEY => OptionValue::Key(self.curve.public_key),
             CURVE_SECRETKEY => OptionValue::Key(*self.curve.secret_key),
             CURVE_SERVERKEY => OptionValue::Key(self.curve.server_key),

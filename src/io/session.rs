@@ -24,6 +24,7 @@ use crate::msg::{Metadata, Msg};
 use crate::pipe::{pipe_pair_with, PipeEnd, PipeId};
 use crate::socket::mailbox::{Command, Mailbox};
 use crate::socket::monitor::{Endpoints, MonitorEvent};
+use crate::transport::socks;
 use crate::transport::{Resolved, Stream, Target};
 use crate::zmtp::connection::{Config, Connection, Event};
 use crate::zmtp::zap::ZapConfig;
@@ -65,11 +66,25 @@ impl Disconnect {
     }
 }
 
+/// `ZMQ_SOCKS_PROXY` for a tcp connect.
+struct Proxy {
+    /// Where each attempt dials; `None` when the address is not one, which
+    /// fails every attempt (libzmq learns it at each connect, too).
+    target: Option<Target>,
+    /// What monitor events name the connection by: libzmq's socks
+    /// connecter names it after the proxy, not the destination.
+    endpoint: String,
+}
+
 pub struct Session {
     link: SocketLink,
     endpoint: String,
     /// Set for the connect side: where to (re)connect.
     target: Option<Target>,
+    proxy: Option<Proxy>,
+    /// The exchange with the proxy on the current stream, until the proxy
+    /// has connected us to the target; ZMTP starts after it.
+    socks: Option<socks::Client>,
     /// Resolves the target's names off this thread (connect side).
     resolver: Option<Arc<Resolver>>,
     /// The lookup in flight for the next connect, if any: the session is
@@ -141,6 +156,8 @@ impl Session {
             link,
             endpoint,
             target,
+            proxy: None,
+            socks: None,
             resolver: None,
             lookup: None,
             shared,
@@ -199,7 +216,18 @@ impl Session {
             Some((p, id)) => (Some(p), Some(id)),
             None => (None, None),
         };
+        let o = &link.options;
+        let proxy = (matches!(target, Target::Tcp(_)) && !o.socks_proxy.is_empty()).then(|| {
+            // A C string to libzmq: up to a NUL.
+            let raw = o.socks_proxy.split(|&c| c == 0).next().unwrap_or(&[]);
+            let address = String::from_utf8_lossy(raw).into_owned();
+            Proxy {
+                target: Target::parse("tcp", &address, o).ok(),
+                endpoint: format!("tcp://{address}"),
+            }
+        });
         let mut s = Session::new(link, endpoint, Some(target), pipe, slot, shared);
+        s.proxy = proxy;
         s.peer_pipe_id = peer;
         s.resolver = Some(resolver);
         s
@@ -248,8 +276,24 @@ impl Session {
     fn emit(&self, ev: MonitorEvent) {
         self.link.monitor.emit(ev, || match &self.endpoints {
             Some(e) => e.clone(),
-            None => Endpoints::connecting(self.endpoint.as_str()),
+            None => Endpoints::connecting(self.connect_endpoint()),
         });
+    }
+
+    /// The endpoint a connecter's events name before it is connected.
+    fn connect_endpoint(&self) -> &str {
+        match &self.proxy {
+            Some(p) => &p.endpoint,
+            None => &self.endpoint,
+        }
+    }
+
+    /// Where a connect attempt dials: the proxy, if there is one.
+    fn dial_target(&self) -> Option<&Target> {
+        match &self.proxy {
+            Some(p) => p.target.as_ref(),
+            None => self.target.as_ref(),
+        }
     }
 
     fn new_wire(&self, now: Instant) -> Wire {
@@ -304,7 +348,10 @@ impl Session {
     /// One connect attempt: resolves the target (a name on the resolver,
     /// answered in `on_resolved`), then connects.
     fn try_connect(&mut self, registry: &Registry, now: Instant) {
-        let (Some(target), Some(resolver)) = (&self.target, &self.resolver) else {
+        let (Some(target), Some(resolver)) = (self.dial_target(), &self.resolver) else {
+            if self.proxy.is_some() {
+                self.schedule_retry(now);
+            }
             return;
         };
         if self.lookup.is_some() {
@@ -346,7 +393,9 @@ impl Session {
         registry: &Registry,
         now: Instant,
     ) {
-        let Some(target) = &self.target else { return };
+        let Some(target) = self.dial_target() else {
+            return;
+        };
         let mut closed = None;
         match resolved.and_then(|r| target.start(&r, &mut closed)) {
             Ok((mut stream, in_progress)) => {
@@ -418,26 +467,107 @@ impl Session {
                 Ok(true) => {
                     self.connecting = false;
                     self.connect_deadline = None;
-                    let fd = stream.fd();
-                    self.endpoints = Some(Endpoints {
-                        local: stream.local_endpoint(),
-                        remote: self.endpoint.clone(),
-                        bound: false,
-                    });
-                    self.emit(MonitorEvent::Connected { fd });
-                    self.conn = Some(self.new_wire(now));
+                    if self.proxy.is_none() {
+                        self.connected(now);
+                    } else {
+                        // libzmq's connecter reads the destination when
+                        // the proxy asks for it; a bad one fails the same.
+                        let o = &self.link.options;
+                        let dest = self
+                            .endpoint
+                            .strip_prefix("tcp://")
+                            .unwrap_or(&self.endpoint);
+                        match socks::Client::new(dest, &o.socks_username, &o.socks_password) {
+                            Ok(c) => self.socks = Some(c),
+                            Err(_) => {
+                                self.stream_failed(registry, now);
+                                return;
+                            }
+                        }
+                    }
                 }
                 Ok(false) => return,
                 Err(_) => {
-                    let fd = stream.fd();
-                    self.drop_stream(registry);
-                    self.emit(MonitorEvent::Closed { fd });
-                    self.schedule_retry(now);
+                    self.stream_failed(registry, now);
+                    return;
+                }
+            }
+        }
+        if self.socks.is_some() {
+            match self.socks_exchange() {
+                Ok(None) => return,
+                Ok(Some(rest)) => {
+                    self.socks = None;
+                    self.connected(now);
+                    if !rest.is_empty() {
+                        self.pending_in = Some(Msg::from_slice(&rest));
+                    }
+                }
+                Err(()) => {
+                    self.stream_failed(registry, now);
                     return;
                 }
             }
         }
         self.pump(registry, now);
+    }
+
+    /// The connecter's stream reaches the peer: ZMTP starts.
+    fn connected(&mut self, now: Instant) {
+        let Some(stream) = self.stream.as_ref() else {
+            return;
+        };
+        let fd = stream.fd();
+        self.endpoints = Some(Endpoints {
+            local: stream.local_endpoint(),
+            remote: self.connect_endpoint().to_string(),
+            bound: false,
+        });
+        self.emit(MonitorEvent::Connected { fd });
+        self.conn = Some(self.new_wire(now));
+    }
+
+    /// A connect attempt failed before ZMTP (the connect itself, or the
+    /// proxy): as libzmq's connecters, the socket is reported closed and
+    /// the next attempt scheduled.
+    fn stream_failed(&mut self, registry: &Registry, now: Instant) {
+        let fd = self.stream.as_ref().map(|s| s.fd());
+        self.drop_stream(registry);
+        if let Some(fd) = fd {
+            self.emit(MonitorEvent::Closed { fd });
+        }
+        self.schedule_retry(now);
+    }
+
+    /// Talks to the proxy as far as the stream allows. `Some` once the
+    /// proxy has connected us, with what it passed on from the target
+    /// after its reply (the target may speak first).
+    fn socks_exchange(&mut self) -> Result<Option<Vec<u8>>, ()> {
+        let (Some(stream), Some(client)) = (self.stream.as_mut(), self.socks.as_mut()) else {
+            return Err(());
+        };
+        loop {
+            while !client.output().is_empty() {
+                match stream.write_vectored(&[IoSlice::new(client.output())]) {
+                    Ok(0) => return Err(()),
+                    Ok(n) => client.advance_output(n),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(_) => return Err(()),
+                }
+            }
+            // Replies are small; more is the target's, handed to ZMTP.
+            let mut buf = [0u8; 512];
+            let n = match read_some(stream, &mut buf) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Ok(None),
+                Err(_) => return Err(()),
+            };
+            let used = client.input(&buf[..n]).map_err(|_| ())?;
+            if client.is_done() {
+                return Ok(Some(buf[used..n].to_vec()));
+            }
+        }
     }
 
     /// Commands from the socket's side and pipe activity.
@@ -531,7 +661,10 @@ impl Session {
     /// A connection ends silently, as libzmq's; a connect in progress is
     /// reported closed.
     pub fn shutdown(&mut self, registry: &Registry) {
-        let connecting = self.stream.as_ref().filter(|_| self.connecting);
+        let connecting = self
+            .stream
+            .as_ref()
+            .filter(|_| self.connecting || self.socks.is_some());
         let fd = connecting.map(|s| s.fd());
         self.drop_stream(registry);
         if let Some(fd) = fd {
@@ -548,6 +681,7 @@ impl Session {
         }
         self.connecting = false;
         self.connect_deadline = None;
+        self.socks = None;
         self.conn = None;
         self.zap_pipe = None;
         self.endpoints = None;

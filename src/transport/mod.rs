@@ -5,6 +5,7 @@
 pub mod filter;
 pub mod ipc;
 pub mod nic;
+pub mod socks;
 pub mod tcp;
 
 use std::io::{self, IoSlice, Read, Write};

@@ -115,7 +115,7 @@ enum Role {
 }
 
 /// C's atoi: leading blanks, a sign, digits; the rest is ignored.
-fn atoi(s: &str) -> i64 {
+pub(super) fn atoi(s: &str) -> i64 {
     let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, digits) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
