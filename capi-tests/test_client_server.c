@@ -1,14 +1,14 @@
 /* The draft thread-safe types with single-part messages: CLIENT/SERVER
- * (routing ids on messages), SCATTER/GATHER and CHANNEL, over the transport
- * named by argv[1] (inproc by default). Build with -DZMQ_BUILD_DRAFT_API;
+ * (routing ids on messages), SCATTER/GATHER, CHANNEL and PEER, over the
+ * transport named by argv[1] (inproc by default). Build with -DZMQ_BUILD_DRAFT_API;
  * without it this program only says it was skipped.
  *
  * Debian's libzmq 4.3.4 makes these types but does not export
  * zmq_msg_routing_id and zmq_msg_set_routing_id; the cases that need no
  * accessor (SNDMORE refused, multipart dropped, EHOSTUNREACH for a message
  * without a routing id, ZMQ_FD refused, ZMQ_THREAD_SAFE) were checked
- * against it over inproc. The accessors follow libzmq's msg.cpp and
- * tests/test_client_server.cpp. There is no wire interop to test: Debian's
+ * against it over inproc. The accessors and zmq_connect_peer follow
+ * libzmq's msg.cpp, peer.cpp, zmq.cpp and tests/test_client_server.cpp. There is no wire interop to test: Debian's
  * stable build aborts in its own handshake for these types (its
  * mechanism.cpp knows the names of types 0 to 11 only), even against
  * itself. */
@@ -265,6 +265,40 @@ static void test_channel (void)
     tclose (b);
 }
 
+/* PEER is SERVER both ways: zmq_connect_peer tells the id to send to. */
+static void test_peer (void)
+{
+    void *a = tsock (ctx, ZMQ_PEER);
+    void *b = tsock (ctx, ZMQ_PEER);
+    char ep[256];
+    bind_ep (a, "peer", ep, sizeof ep);
+    uint32_t to_a = zmq_connect_peer (b, ep);
+    CHECK (to_a != 0);
+    CHECK (send_to (b, to_a, "hello", 0) == 5);
+    uint32_t to_b = recv_with_id (a, "hello");
+    CHECK (to_b != 0);
+    CHECK (send_to (a, to_b, "back", 0) == 4);
+    CHECK (recv_with_id (b, "back") == to_a);
+    FAILS_WITH (send_to (b, to_a, "x", ZMQ_SNDMORE), EINVAL);
+    int fd;
+    size_t sz = sizeof fd;
+    FAILS_WITH (zmq_getsockopt (a, ZMQ_FD, &fd, &sz), EINVAL);
+
+    void *server = tsock (ctx, ZMQ_SERVER);
+    errno = 0;
+    CHECK (zmq_connect_peer (server, ep) == 0);
+    CHECK_INT (zmq_errno (), ENOTSUP);
+    void *c = tsock (ctx, ZMQ_PEER);
+    set_int (c, ZMQ_IMMEDIATE, 1);
+    errno = 0;
+    CHECK (zmq_connect_peer (c, ep) == 0);
+    CHECK_INT (zmq_errno (), EFAULT);
+    tclose (c);
+    tclose (server);
+    tclose (b);
+    tclose (a);
+}
+
 int main (int argc, char **argv)
 {
     tu_init (argc, argv);
@@ -274,6 +308,7 @@ int main (int argc, char **argv)
     RUN (test_multipart_dropped);
     RUN (test_scatter_gather);
     RUN (test_channel);
+    RUN (test_peer);
     tctx_term (ctx);
     printf ("ok\n");
     return 0;

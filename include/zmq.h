@@ -891,6 +891,15 @@ int zmq_bind(void *s_, const char *addr_);
 
 int zmq_connect(void *s_, const char *addr_);
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Connects a PEER socket and returns the routing id of the new peer's
+ pipe, or 0 with errno set (`ENOTSUP` for another type, `EFAULT` with
+ `ZMQ_IMMEDIATE`).
+ */
+uint32_t zmq_connect_peer(void *s_, const char *addr_);
+#endif
+
 int zmq_unbind(void *s_, const char *addr_);
 
 int zmq_disconnect(void *s_, const char *addr_);

@@ -121,6 +121,10 @@ pub(crate) trait Pattern: Send {
     fn accepts_pipe(&self) -> bool {
         true
     }
+    /// The routing id the type gave the pipe (SERVER and PEER), or 0.
+    fn routing_id_of(&self, _id: PipeId) -> u32 {
+        0
+    }
 }
 
 fn new_pattern(socket_type: i32) -> Result<Box<dyn Pattern>> {
@@ -137,7 +141,8 @@ fn new_pattern(socket_type: i32) -> Result<Box<dyn Pattern>> {
         kind::XPUB => Box::new(xpub::XPub::new(false)),
         kind::XSUB => Box::new(xsub::XSub::new(false)),
         kind::STREAM => Box::new(stream::Stream::default()),
-        kind::SERVER => Box::new(server::Server::default()),
+        // PEER is SERVER that also learns the id of a pipe it connects.
+        kind::SERVER | kind::PEER => Box::new(server::Server::default()),
         kind::CLIENT => Box::new(dealer::Dealer::client()),
         kind::GATHER => Box::new(pull::Pull::gather()),
         kind::SCATTER => Box::new(push::Push::scatter()),
@@ -558,6 +563,26 @@ impl Socket {
     }
 
     pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.connect_pipe(endpoint).map(|_| ())
+    }
+
+    /// `zmq_connect_peer`: connects a PEER and tells the routing id of the
+    /// new pipe, which exists at once (IMMEDIATE would delay it: `EFAULT`,
+    /// as libzmq).
+    pub fn connect_peer(&self, endpoint: &str) -> Result<u32> {
+        self.check_open()?;
+        if self.socket_type != kind::PEER {
+            return Err(Error::NotSup);
+        }
+        if self.inner.lock().options.immediate {
+            return Err(Error::Fault);
+        }
+        let pipe = self.connect_pipe(endpoint)?.ok_or(Error::Fault)?;
+        Ok(self.inner.lock().pattern.routing_id_of(pipe))
+    }
+
+    /// Connects; the pipe made at once, if any.
+    fn connect_pipe(&self, endpoint: &str) -> Result<Option<PipeId>> {
         self.check_open()?;
         let (proto, address) = parse_endpoint(endpoint)?;
         check_protocol(proto, self.socket_type)?;
@@ -570,9 +595,10 @@ impl Socket {
                     pipe.peer_routing_id = rid;
                 }
                 pipe.endpoint = endpoint.to_string();
+                let id = pipe.id;
                 self.attach_pipe(&mut inner, pipe);
                 inner.options.last_endpoint = endpoint.to_string();
-                Ok(())
+                Ok(Some(id))
             }
             _ => {
                 let mut inner = self.inner.lock();
@@ -606,6 +632,7 @@ impl Socket {
                     None
                 };
                 let link = self.link(&inner.options);
+                let id = pipe.as_ref().map(|(_, id)| *id);
                 io.send(IoCommand::Connect {
                     target,
                     endpoint: endpoint.to_string(),
@@ -614,7 +641,7 @@ impl Socket {
                 });
                 inner.connected_io.push(endpoint.to_string());
                 inner.options.last_endpoint = endpoint.to_string();
-                Ok(())
+                Ok(id)
             }
         }
     }

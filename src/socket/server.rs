@@ -1,7 +1,8 @@
 //! SERVER: each peer's pipe gets a non-zero 32-bit routing id. A received
 //! message carries its sender's id (`zmq_msg_routing_id`); a message sent
 //! goes to the pipe its id names (`zmq_msg_set_routing_id`), `EHOSTUNREACH`
-//! if none. Single-part messages only.
+//! if none. Single-part messages only. PEER is the same socket, whose
+//! `zmq_connect_peer` tells the id of the pipe it connects.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -79,12 +80,16 @@ impl Pattern for Server {
 
     fn recv_into(&mut self, pipes: &mut Pipes, _opts: &Options, out: &mut Msg) -> Result<()> {
         let pid = self.fq.recv_single(pipes, out)?;
-        out.set_routing_id(self.ids.get(&pid).copied().unwrap_or(0));
+        out.set_routing_id(self.routing_id_of(pid));
         Ok(())
     }
 
     fn has_in(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
         self.fq.has_in(pipes)
+    }
+
+    fn routing_id_of(&self, id: PipeId) -> u32 {
+        self.ids.get(&id).copied().unwrap_or(0)
     }
 
     fn has_out(&mut self, _pipes: &mut Pipes, _opts: &Options) -> bool {
