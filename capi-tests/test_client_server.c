@@ -299,6 +299,26 @@ static void test_peer (void)
     tclose (a);
 }
 
+/* With no ZMQ_FD, thread-safe sockets are waited on with zmq_poller. */
+static void test_poller (void)
+{
+    void *server = tsock (ctx, ZMQ_SERVER);
+    void *client = tsock (ctx, ZMQ_CLIENT);
+    bind_connect (server, client, "poll");
+    void *poller = zmq_poller_new ();
+    CHECK (poller != NULL);
+    OK (zmq_poller_add (poller, server, NULL, ZMQ_POLLIN));
+    zmq_poller_event_t ev;
+    FAILS_WITH (zmq_poller_wait (poller, &ev, 0), EAGAIN);
+    send_str (client, "wake", 0);
+    OK (zmq_poller_wait (poller, &ev, TU_TIMEOUT_MS));
+    CHECK (ev.socket == server && (ev.events & ZMQ_POLLIN));
+    recv_with_id (server, "wake");
+    OK (zmq_poller_destroy (&poller));
+    tclose (client);
+    tclose (server);
+}
+
 int main (int argc, char **argv)
 {
     tu_init (argc, argv);
@@ -309,6 +329,7 @@ int main (int argc, char **argv)
     RUN (test_scatter_gather);
     RUN (test_channel);
     RUN (test_peer);
+    RUN (test_poller);
     tctx_term (ctx);
     printf ("ok\n");
     return 0;
