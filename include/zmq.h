@@ -739,6 +739,22 @@ int zmq_msg_get(const zmq_msg_t *msg_, int property_);
  */
 int zmq_msg_set(zmq_msg_t *msg_, int property_, int optval_);
 
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Names the SERVER pipe the message goes to; 0 is no routing id and is
+ refused (`EINVAL`), as in libzmq.
+ */
+int zmq_msg_set_routing_id(zmq_msg_t *msg_, uint32_t routing_id_);
+#endif
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ The routing id a SERVER received the message with (0 for none). libzmq
+ has no error return here; a NULL or closed message answers 0.
+ */
+uint32_t zmq_msg_routing_id(zmq_msg_t *msg_);
+#endif
+
 const char *zmq_msg_gets(const zmq_msg_t *msg_, const char *property_);
 
 int zmq_socket_monitor(void *s_, const char *addr_, int events_);
@@ -874,6 +890,15 @@ int zmq_getsockopt(void *s_, int option_, void *optval_, size_t *optvallen_);
 int zmq_bind(void *s_, const char *addr_);
 
 int zmq_connect(void *s_, const char *addr_);
+
+#if defined(ZMQ_BUILD_DRAFT_API)
+/*
+ Connects a PEER socket and returns the routing id of the new peer's
+ pipe, or 0 with errno set (`ENOTSUP` for another type, `EFAULT` with
+ `ZMQ_IMMEDIATE`).
+ */
+uint32_t zmq_connect_peer(void *s_, const char *addr_);
+#endif
 
 int zmq_unbind(void *s_, const char *addr_);
 

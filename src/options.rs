@@ -509,7 +509,7 @@ impl Options {
             ZAP_ENFORCE_DOMAIN => OptionValue::Int(self.zap_enforce_domain as i32),
             LOOPBACK_FASTPATH => OptionValue::Int(self.loopback_fastpath as i32),
             MULTICAST_LOOP => OptionValue::Int(self.multicast_loop as i32),
-            THREAD_SAFE => OptionValue::SocketInt(0),
+            THREAD_SAFE => OptionValue::SocketInt(kind::thread_safe(self.socket_type) as i32),
             _ => return None,
         })
     }

@@ -184,6 +184,16 @@ fn test_poller_tcp() {
     run_ours_args("test_poller", &["tcp"]);
 }
 
+#[test]
+fn test_client_server_tcp() {
+    run_ours_args("test_client_server", &["tcp"]);
+}
+
+#[test]
+fn test_client_server_ipc() {
+    run_ours_args("test_client_server", &["ipc"]);
+}
+
 /// `zmq_poller_event_t` in our header has the layout of Debian's (draft)
 /// declaration: a program compiled against either sees the same offsets.
 #[test]
@@ -273,7 +283,7 @@ macro_rules! capi_tests {
 
 /// Programs of the draft API: built with `ZMQ_BUILD_DRAFT_API` when ours
 /// has it (`--features draft`); otherwise they only say they were skipped.
-const DRAFT_PROGRAMS: &[&str] = &["test_pipes_stats", "test_poller"];
+const DRAFT_PROGRAMS: &[&str] = &["test_client_server", "test_pipes_stats", "test_poller"];
 
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
@@ -281,6 +291,7 @@ const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts", "test_mon
 
 capi_tests!(
     test_accept_filters,
+    test_client_server,
     test_connect_before_bind,
     test_ctx,
     test_dealer,

@@ -228,6 +228,34 @@ pub extern "C" fn zmq_msg_set(msg_: *mut zmq_msg_t, property_: c_int, optval_: c
     })
 }
 
+/// Names the SERVER pipe the message goes to; 0 is no routing id and is
+/// refused (`EINVAL`), as in libzmq.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub extern "C" fn zmq_msg_set_routing_id(msg_: *mut zmq_msg_t, routing_id_: u32) -> c_int {
+    guard(-1, || {
+        // SAFETY: an initialised message (or NULL).
+        let m = unsafe { open_msg_mut(msg_)? };
+        if routing_id_ == 0 {
+            return Err(Error::Inval);
+        }
+        m.set_routing_id(routing_id_);
+        Ok(0)
+    })
+}
+
+/// The routing id a SERVER received the message with (0 for none). libzmq
+/// has no error return here; a NULL or closed message answers 0.
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub extern "C" fn zmq_msg_routing_id(msg_: *mut zmq_msg_t) -> u32 {
+    guard(0, || {
+        // SAFETY: an initialised message (or NULL); only read.
+        let m = unsafe { open_msg_mut(msg_)? };
+        Ok(m.routing_id())
+    })
+}
+
 /// C strings handed out by `zmq_msg_gets`. The core keeps property values
 /// as bytes without a terminating NUL, so each distinct value is stored
 /// once here and lives as long as the process (see the report to the core).

@@ -108,6 +108,20 @@ pub extern "C" fn zmq_connect(s_: *mut c_void, addr_: *const c_char) -> c_int {
     with_endpoint(s_, addr_, Socket::connect)
 }
 
+/// Connects a PEER socket and returns the routing id of the new peer's
+/// pipe, or 0 with errno set (`ENOTSUP` for another type, `EFAULT` with
+/// `ZMQ_IMMEDIATE`).
+#[cfg(feature = "draft")]
+#[no_mangle]
+pub extern "C" fn zmq_connect_peer(s_: *mut c_void, addr_: *const c_char) -> u32 {
+    guard(0, || {
+        let s = socket_ref(s_)?;
+        // SAFETY: a NUL-terminated string (or NULL, refused with EINVAL).
+        let addr = unsafe { c_str(addr_)? };
+        s.connect_peer(addr)
+    })
+}
+
 #[no_mangle]
 pub extern "C" fn zmq_unbind(s_: *mut c_void, addr_: *const c_char) -> c_int {
     with_endpoint(s_, addr_, Socket::unbind)

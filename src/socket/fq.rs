@@ -76,6 +76,23 @@ impl FairQueue {
         Err(Error::Again)
     }
 
+    /// As `recv_into`, for the types that take single-part messages only:
+    /// a multipart message from a peer is read and dropped whole.
+    pub fn recv_single(&mut self, pipes: &mut Pipes, out: &mut Msg) -> Result<PipeId> {
+        let mut frame = Msg::new();
+        loop {
+            let id = self.recv_into(pipes, &mut frame)?;
+            if !frame.more() {
+                *out = frame;
+                return Ok(id);
+            }
+            // The rest is already in the pipe: writers publish whole messages.
+            while self.more {
+                self.recv_into(pipes, &mut frame)?;
+            }
+        }
+    }
+
     pub fn has_in(&self, pipes: &Pipes) -> bool {
         if self.more {
             return true;

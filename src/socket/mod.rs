@@ -20,6 +20,7 @@ mod push;
 mod rep;
 mod req;
 mod router;
+mod server;
 mod stream;
 mod sub;
 mod trie;
@@ -57,6 +58,23 @@ pub mod kind {
     pub const XPUB: i32 = 9;
     pub const XSUB: i32 = 10;
     pub const STREAM: i32 = 11;
+    // The draft types. libzmq's shared library makes them in every build
+    // (only its header hides the numbers), and so do we.
+    pub const SERVER: i32 = 12;
+    pub const CLIENT: i32 = 13;
+    pub const RADIO: i32 = 14;
+    pub const DISH: i32 = 15;
+    pub const GATHER: i32 = 16;
+    pub const SCATTER: i32 = 17;
+    pub const DGRAM: i32 = 18;
+    pub const PEER: i32 = 19;
+    pub const CHANNEL: i32 = 20;
+
+    /// libzmq's thread-safe types: no `ZMQ_FD` (`EINVAL`), single-part
+    /// messages only; they are polled with `zmq_poller`.
+    pub fn thread_safe(t: i32) -> bool {
+        matches!(t, SERVER..=PEER | CHANNEL) && t != DGRAM
+    }
 }
 
 /// `zmq_send` flags.
@@ -103,6 +121,10 @@ pub(crate) trait Pattern: Send {
     fn accepts_pipe(&self) -> bool {
         true
     }
+    /// The routing id the type gave the pipe (SERVER and PEER), or 0.
+    fn routing_id_of(&self, _id: PipeId) -> u32 {
+        0
+    }
 }
 
 fn new_pattern(socket_type: i32) -> Result<Box<dyn Pattern>> {
@@ -119,8 +141,30 @@ fn new_pattern(socket_type: i32) -> Result<Box<dyn Pattern>> {
         kind::XPUB => Box::new(xpub::XPub::new(false)),
         kind::XSUB => Box::new(xsub::XSub::new(false)),
         kind::STREAM => Box::new(stream::Stream::default()),
+        // PEER is SERVER that also learns the id of a pipe it connects.
+        kind::SERVER | kind::PEER => Box::new(server::Server::default()),
+        kind::CLIENT => Box::new(dealer::Dealer::client()),
+        kind::GATHER => Box::new(pull::Pull::gather()),
+        kind::SCATTER => Box::new(push::Push::scatter()),
+        kind::CHANNEL => Box::new(pair::Pair::channel()),
         _ => return Err(Error::Inval),
     })
+}
+
+/// `Pattern::recv` for the types whose frames come through `recv_into`.
+fn recv_by_into(p: &mut impl Pattern, pipes: &mut Pipes, opts: &Options) -> Result<Msg> {
+    let mut msg = Msg::new();
+    p.recv_into(pipes, opts, &mut msg)?;
+    Ok(msg)
+}
+
+/// The thread-safe types refuse `SNDMORE` (`EINVAL`), as libzmq does.
+fn single_part(msg: &Msg) -> Result<()> {
+    if msg.more() {
+        Err(Error::Inval)
+    } else {
+        Ok(())
+    }
 }
 
 static NEXT_SOCKET_ID: AtomicU64 = AtomicU64::new(1);
@@ -426,6 +470,7 @@ impl Socket {
         self.check_open()?;
         let value = match option {
             id::EVENTS => OptionValue::SocketInt(self.events()? as i32),
+            id::FD if kind::thread_safe(self.socket_type) => return Err(Error::Inval),
             id::FD => OptionValue::SocketInt(self.fd()),
             _ => {
                 let inner = self.inner.lock();
@@ -518,6 +563,26 @@ impl Socket {
     }
 
     pub fn connect(&self, endpoint: &str) -> Result<()> {
+        self.connect_pipe(endpoint).map(|_| ())
+    }
+
+    /// `zmq_connect_peer`: connects a PEER and tells the routing id of the
+    /// new pipe, which exists at once (IMMEDIATE would delay it: `EFAULT`,
+    /// as libzmq).
+    pub fn connect_peer(&self, endpoint: &str) -> Result<u32> {
+        self.check_open()?;
+        if self.socket_type != kind::PEER {
+            return Err(Error::NotSup);
+        }
+        if self.inner.lock().options.immediate {
+            return Err(Error::Fault);
+        }
+        let pipe = self.connect_pipe(endpoint)?.ok_or(Error::Fault)?;
+        Ok(self.inner.lock().pattern.routing_id_of(pipe))
+    }
+
+    /// Connects; the pipe made at once, if any.
+    fn connect_pipe(&self, endpoint: &str) -> Result<Option<PipeId>> {
         self.check_open()?;
         let (proto, address) = parse_endpoint(endpoint)?;
         check_protocol(proto, self.socket_type)?;
@@ -530,9 +595,10 @@ impl Socket {
                     pipe.peer_routing_id = rid;
                 }
                 pipe.endpoint = endpoint.to_string();
+                let id = pipe.id;
                 self.attach_pipe(&mut inner, pipe);
                 inner.options.last_endpoint = endpoint.to_string();
-                Ok(())
+                Ok(Some(id))
             }
             _ => {
                 let mut inner = self.inner.lock();
@@ -566,6 +632,7 @@ impl Socket {
                     None
                 };
                 let link = self.link(&inner.options);
+                let id = pipe.as_ref().map(|(_, id)| *id);
                 io.send(IoCommand::Connect {
                     target,
                     endpoint: endpoint.to_string(),
@@ -574,7 +641,7 @@ impl Socket {
                 });
                 inner.connected_io.push(endpoint.to_string());
                 inner.options.last_endpoint = endpoint.to_string();
-                Ok(())
+                Ok(id)
             }
         }
     }

@@ -1,6 +1,8 @@
-//! PAIR: one peer, both directions. A second peer is refused.
+//! PAIR: one peer, both directions. A second peer is refused. CHANNEL is
+//! PAIR for single-part messages (`SNDMORE` is `EINVAL`; a peer's multipart
+//! message is dropped whole).
 
-use super::{Pattern, Pipes};
+use super::{single_part, Pattern, Pipes};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::Options;
@@ -9,6 +11,22 @@ use crate::pipe::PipeId;
 #[derive(Default)]
 pub struct Pair {
     pipe: Option<PipeId>,
+    single_part: bool,
+}
+
+impl Pair {
+    pub fn channel() -> Pair {
+        Pair {
+            single_part: true,
+            ..Pair::default()
+        }
+    }
+
+    fn read_into(&mut self, pipes: &mut Pipes, out: &mut Msg) -> bool {
+        self.pipe
+            .and_then(|id| pipes.get_mut(&id))
+            .is_some_and(|p| p.read_into(out))
+    }
 }
 
 impl Pattern for Pair {
@@ -29,6 +47,9 @@ impl Pattern for Pair {
     }
 
     fn send(&mut self, msg: &mut Msg, pipes: &mut Pipes, _opts: &Options) -> Result<()> {
+        if self.single_part {
+            single_part(msg)?;
+        }
         let p = self
             .pipe
             .and_then(|id| pipes.get_mut(&id))
@@ -40,22 +61,29 @@ impl Pattern for Pair {
         Ok(())
     }
 
-    fn recv(&mut self, pipes: &mut Pipes, _opts: &Options) -> Result<Msg> {
-        self.pipe
-            .and_then(|id| pipes.get_mut(&id))
-            .and_then(|p| p.read())
-            .ok_or(Error::Again)
+    fn recv(&mut self, pipes: &mut Pipes, opts: &Options) -> Result<Msg> {
+        super::recv_by_into(self, pipes, opts)
     }
 
     fn recv_into(&mut self, pipes: &mut Pipes, _opts: &Options, out: &mut Msg) -> Result<()> {
-        let read = self
-            .pipe
-            .and_then(|id| pipes.get_mut(&id))
-            .is_some_and(|p| p.read_into(out));
-        if read {
-            Ok(())
-        } else {
-            Err(Error::Again)
+        if !self.single_part {
+            return if self.read_into(pipes, out) {
+                Ok(())
+            } else {
+                Err(Error::Again)
+            };
+        }
+        let mut frame = Msg::new();
+        loop {
+            if !self.read_into(pipes, &mut frame) {
+                return Err(Error::Again);
+            }
+            if !frame.more() {
+                *out = frame;
+                return Ok(());
+            }
+            // The rest is already in the pipe: writers publish whole messages.
+            while frame.more() && self.read_into(pipes, &mut frame) {}
         }
     }
 

@@ -1,4 +1,5 @@
-//! PULL: fair-queues messages from its peers; never sends.
+//! PULL: fair-queues messages from its peers; never sends. GATHER is PULL
+//! for single-part messages: a peer's multipart message is dropped whole.
 
 use super::fq::FairQueue;
 use super::{Pattern, Pipes};
@@ -10,6 +11,16 @@ use crate::pipe::PipeId;
 #[derive(Default)]
 pub struct Pull {
     fq: FairQueue,
+    single_part: bool,
+}
+
+impl Pull {
+    pub fn gather() -> Pull {
+        Pull {
+            single_part: true,
+            ..Pull::default()
+        }
+    }
 }
 
 impl Pattern for Pull {
@@ -22,11 +33,15 @@ impl Pattern for Pull {
     fn send(&mut self, _msg: &mut Msg, _pipes: &mut Pipes, _opts: &Options) -> Result<()> {
         Err(Error::NotSup)
     }
-    fn recv(&mut self, pipes: &mut Pipes, _opts: &Options) -> Result<Msg> {
-        self.fq.recv(pipes)
+    fn recv(&mut self, pipes: &mut Pipes, opts: &Options) -> Result<Msg> {
+        super::recv_by_into(self, pipes, opts)
     }
     fn recv_into(&mut self, pipes: &mut Pipes, _opts: &Options, out: &mut Msg) -> Result<()> {
-        self.fq.recv_into(pipes, out).map(|_| ())
+        if self.single_part {
+            self.fq.recv_single(pipes, out).map(|_| ())
+        } else {
+            self.fq.recv_into(pipes, out).map(|_| ())
+        }
     }
     fn has_in(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
         self.fq.has_in(pipes)

@@ -1,7 +1,8 @@
-//! PUSH: load-balances messages over its peers; never receives.
+//! PUSH: load-balances messages over its peers; never receives. SCATTER is
+//! PUSH for single-part messages (`SNDMORE` is `EINVAL`).
 
 use super::lb::LoadBalancer;
-use super::{Pattern, Pipes};
+use super::{single_part, Pattern, Pipes};
 use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::options::Options;
@@ -10,6 +11,16 @@ use crate::pipe::PipeId;
 #[derive(Default)]
 pub struct Push {
     lb: LoadBalancer,
+    single_part: bool,
+}
+
+impl Push {
+    pub fn scatter() -> Push {
+        Push {
+            single_part: true,
+            ..Push::default()
+        }
+    }
 }
 
 impl Pattern for Push {
@@ -20,6 +31,9 @@ impl Pattern for Push {
         self.lb.terminated(id);
     }
     fn send(&mut self, msg: &mut Msg, pipes: &mut Pipes, _opts: &Options) -> Result<()> {
+        if self.single_part {
+            single_part(msg)?;
+        }
         self.lb.send(msg, pipes)
     }
     fn recv(&mut self, _pipes: &mut Pipes, _opts: &Options) -> Result<Msg> {

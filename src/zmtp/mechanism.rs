@@ -209,13 +209,22 @@ pub fn socket_type_name(t: i32) -> &'static str {
         kind::XPUB => "XPUB",
         kind::XSUB => "XSUB",
         kind::STREAM => "STREAM",
+        kind::SERVER => "SERVER",
+        kind::CLIENT => "CLIENT",
+        kind::RADIO => "RADIO",
+        kind::DISH => "DISH",
+        kind::GATHER => "GATHER",
+        kind::SCATTER => "SCATTER",
+        kind::DGRAM => "DGRAM",
+        kind::PEER => "PEER",
+        kind::CHANNEL => "CHANNEL",
         _ => "",
     }
 }
 
 /// The socket type number for a ZMTP name (-1 if unknown).
 pub fn socket_type_from_name(name: &[u8]) -> i32 {
-    (0..=kind::STREAM)
+    (0..=kind::CHANNEL)
         .find(|t| socket_type_name(*t).as_bytes() == name)
         .unwrap_or(-1)
 }
@@ -235,6 +244,13 @@ pub fn compatible(ours: i32, peer: i32) -> bool {
         PUB | XPUB => matches!(peer, SUB | XSUB),
         SUB | XSUB => matches!(peer, PUB | XPUB),
         PAIR => peer == PAIR,
+        SERVER => peer == CLIENT,
+        CLIENT => peer == SERVER,
+        RADIO => peer == DISH,
+        DISH => peer == RADIO,
+        GATHER => peer == SCATTER,
+        SCATTER => peer == GATHER,
+        DGRAM | PEER | CHANNEL => peer == ours,
         _ => false,
     }
 }
@@ -388,8 +404,8 @@ mod tests {
 
     #[test]
     fn compatibility_is_symmetric() {
-        for a in 0..=kind::STREAM {
-            for b in 0..=kind::STREAM {
+        for a in 0..=kind::CHANNEL {
+            for b in 0..=kind::CHANNEL {
                 assert_eq!(compatible(a, b), compatible(b, a), "{a} {b}");
             }
         }
@@ -397,7 +413,7 @@ mod tests {
 
     #[test]
     fn names_roundtrip() {
-        for t in 0..=kind::STREAM {
+        for t in 0..=kind::CHANNEL {
             assert_eq!(socket_type_from_name(socket_type_name(t).as_bytes()), t);
         }
         assert_eq!(socket_type_from_name(b"pub"), -1);
