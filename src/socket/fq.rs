@@ -76,6 +76,21 @@ impl FairQueue {
         Err(Error::Again)
     }
 
+    /// `recv_into` for the classic types, `recv_single` for the draft
+    /// single-part ones built on them.
+    pub fn recv_frame(
+        &mut self,
+        pipes: &mut Pipes,
+        out: &mut Msg,
+        single_part: bool,
+    ) -> Result<()> {
+        if single_part {
+            self.recv_single(pipes, out).map(|_| ())
+        } else {
+            self.recv_into(pipes, out).map(|_| ())
+        }
+    }
+
     /// As `recv_into`, for the types that take single-part messages only:
     /// a multipart message from a peer is read and dropped whole.
     pub fn recv_single(&mut self, pipes: &mut Pipes, out: &mut Msg) -> Result<PipeId> {

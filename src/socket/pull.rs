@@ -37,11 +37,7 @@ impl Pattern for Pull {
         super::recv_by_into(self, pipes, opts)
     }
     fn recv_into(&mut self, pipes: &mut Pipes, _opts: &Options, out: &mut Msg) -> Result<()> {
-        if self.single_part {
-            self.fq.recv_single(pipes, out).map(|_| ())
-        } else {
-            self.fq.recv_into(pipes, out).map(|_| ())
-        }
+        self.fq.recv_frame(pipes, out, self.single_part)
     }
     fn has_in(&mut self, pipes: &mut Pipes, _opts: &Options) -> bool {
         self.fq.has_in(pipes)
