@@ -16,7 +16,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -36,24 +36,6 @@ const CLIENT_SECRET: &[u8] = b"D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
 fn z85(text: &[u8]) -> [u8; 32] {
     let v = zmq::options::z85::decode(text).unwrap();
     v.try_into().unwrap()
-}
-
-/// Runs `f` in its own thread; fails the test if it takes over `secs`.
-fn bounded<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
-    let (tx, rx) = mpsc::channel();
-    let h = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => h.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(e) = h.join() {
-                std::panic::resume_unwind(e)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test hung: not done after {secs} s"),
-    }
 }
 
 fn set_i32(s: &Socket, opt: i32, v: i32) {
@@ -639,6 +621,7 @@ fn plain_truncated_and_oversized_hello() {
 // libzmq raises, on the side that raises them.
 
 mod common;
+use common::bounded;
 use common::peer::{Impl, Peer};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

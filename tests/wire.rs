@@ -6,13 +6,16 @@
 //! instead of stalling the suite. Expectations follow libzmq 4.3.4 (see
 //! capi-tests/test_wire_*.c for the ones pinned against the real thing).
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::bounded;
 use zmq::ctx::Ctx;
 use zmq::msg::Msg;
 use zmq::options::id;
@@ -20,24 +23,6 @@ use zmq::socket::{kind, Socket, DONTWAIT};
 use zmq::Error;
 
 // ---------------------------------------------------------------- helpers
-
-/// Runs `f` in its own thread; fails the test if it takes over `secs`.
-fn bounded<F: FnOnce() + Send + 'static>(secs: u64, f: F) {
-    let (tx, rx) = mpsc::channel();
-    let h = std::thread::spawn(move || {
-        f();
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(()) => h.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(e) = h.join() {
-                std::panic::resume_unwind(e)
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test hung: not done after {secs} s"),
-    }
-}
 
 /// The memory-measured tests run one at a time (RSS is per process).
 static HEAVY: Mutex<()> = Mutex::new(());
