@@ -99,6 +99,8 @@ pub mod id {
     /// Draft, taken in every build: credentials for the SOCKS5 proxy.
     pub const SOCKS_USERNAME: i32 = 99;
     pub const SOCKS_PASSWORD: i32 = 100;
+    /// A draft option zmq.h hides, which libzmq 4.3.4 takes in every build.
+    pub const RECONNECT_STOP: i32 = 109;
 }
 
 /// `ZMQ_MECHANISM` values.
@@ -126,6 +128,8 @@ pub struct Options {
     pub tcp_maxrt: i32,
     pub reconnect_ivl: i32,
     pub reconnect_ivl_max: i32,
+    /// `ZMQ_RECONNECT_STOP`: when a connecter gives up rather than retry.
+    pub reconnect_stop: i32,
     pub backlog: i32,
     pub maxmsgsize: i64,
     pub multicast_hops: i32,
@@ -200,6 +204,7 @@ impl Options {
             tcp_maxrt: 0,
             reconnect_ivl: 100,
             reconnect_ivl_max: 0,
+            reconnect_stop: 0,
             backlog: 100,
             maxmsgsize: -1,
             multicast_hops: 1,
@@ -292,6 +297,8 @@ impl Options {
             TCP_MAXRT => self.tcp_maxrt = int_at_least(value, 0)?,
             RECONNECT_IVL => self.reconnect_ivl = int_at_least(value, -1)?,
             RECONNECT_IVL_MAX => self.reconnect_ivl_max = int_at_least(value, 0)?,
+            // Any int, as libzmq: bits it does not know are kept and ignored.
+            RECONNECT_STOP => self.reconnect_stop = int_value(value)?,
             BACKLOG => self.backlog = int_at_least(value, 0)?,
             // Any value: libzmq treats every negative one as "no limit".
             MAXMSGSIZE => self.maxmsgsize = i64_value(value)?,
@@ -468,6 +475,7 @@ impl Options {
             TCP_MAXRT => OptionValue::Int(self.tcp_maxrt),
             RECONNECT_IVL => OptionValue::Int(self.reconnect_ivl),
             RECONNECT_IVL_MAX => OptionValue::Int(self.reconnect_ivl_max),
+            RECONNECT_STOP => OptionValue::Int(self.reconnect_stop),
             BACKLOG => OptionValue::Int(self.backlog),
             MAXMSGSIZE => OptionValue::I64(self.maxmsgsize),
             MULTICAST_HOPS => OptionValue::Int(self.multicast_hops),
@@ -748,6 +756,20 @@ fn put_prefix(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
 pub fn int_value(value: &[u8]) -> Result<i32> {
     let arr: [u8; 4] = value.try_into().map_err(|_| Error::Inval)?;
     Ok(i32::from_ne_bytes(arr))
+}
+
+impl Options {
+    /// `ZMQ_RECONNECT_STOP_CONN_REFUSED`: a refused tcp connect drops the
+    /// endpoint.
+    pub fn stop_on_refusal(&self) -> bool {
+        self.reconnect_stop & 0x1 != 0
+    }
+
+    /// `ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED`: a connection lost or timed out
+    /// before its handshake completed is not retried.
+    pub fn stop_on_handshake_failure(&self) -> bool {
+        self.reconnect_stop & 0x2 != 0
+    }
 }
 
 pub fn int_at_least(value: &[u8], min: i32) -> Result<i32> {

@@ -287,7 +287,12 @@ const DRAFT_PROGRAMS: &[&str] = &["test_client_server", "test_pipes_stats", "tes
 
 /// Programs whose output is compared with a reference by a test of their
 /// own (below) rather than just run.
-const OWN_TESTS: &[&str] = &["test_option_defaults", "test_api_facts", "test_monitor"];
+const OWN_TESTS: &[&str] = &[
+    "test_option_defaults",
+    "test_api_facts",
+    "test_monitor",
+    "test_reconnect_stop",
+];
 
 capi_tests!(
     test_accept_filters,
@@ -404,6 +409,19 @@ fn monitor_matches_libzmq() {
 #[test]
 fn monitor_reference_is_current() {
     reference_is_current("test_monitor", "monitor");
+}
+
+/// `capi-tests/test_reconnect_stop.c`: what each `ZMQ_RECONNECT_STOP` bit
+/// does to a tcp connecter (events, retries, the endpoint, its queue). Its
+/// output on Debian's libzmq is `capi-tests/expected/reconnect_stop.txt`.
+#[test]
+fn reconnect_stop_matches_libzmq() {
+    matches_reference("test_reconnect_stop", "reconnect_stop", |expected| expected);
+}
+
+#[test]
+fn reconnect_stop_reference_is_current() {
+    reference_is_current("test_reconnect_stop", "reconnect_stop");
 }
 
 /// Runs `capi-tests/<program>.c` on ours and diffs its output against

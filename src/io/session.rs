@@ -487,8 +487,19 @@ impl Session {
                     }
                 }
                 Ok(false) => return,
-                Err(_) => {
-                    self.stream_failed(registry, now);
+                Err(e) => {
+                    // libzmq's tcp connecter (not ipc's, nor the SOCKS one)
+                    // gives up on a refusal it learns after the connect
+                    // started, and the socket forgets the endpoint.
+                    let refused = e.raw_os_error() == Some(libc::ECONNREFUSED)
+                        && self.proxy.is_none()
+                        && matches!(self.target, Some(Target::Tcp(_)))
+                        && self.link.options.stop_on_refusal();
+                    if refused {
+                        self.give_up_endpoint(registry);
+                    } else {
+                        self.stream_failed(registry, now);
+                    }
                     return;
                 }
             }
@@ -537,6 +548,20 @@ impl Session {
             self.emit(MonitorEvent::Closed { fd });
         }
         self.schedule_retry(now);
+    }
+
+    /// `ZMQ_RECONNECT_STOP_CONN_REFUSED`: no retry, and the socket drops
+    /// the endpoint as if `zmq_disconnect` had been called.
+    fn give_up_endpoint(&mut self, registry: &Registry) {
+        let fd = self.stream.as_ref().map(|s| s.fd());
+        self.drop_stream(registry);
+        if let Some(fd) = fd {
+            self.emit(MonitorEvent::Closed { fd });
+        }
+        self.link
+            .mailbox
+            .post(Command::TermEndpoint(self.endpoint.clone()));
+        self.finished = true;
     }
 
     /// Talks to the proxy as far as the stream allows. `Some` once the
@@ -759,6 +784,11 @@ impl Session {
             // tell the mismatch itself rather than see a bare close.
             let _ = self.flush();
         }
+        // With HANDSHAKE_FAILED, a peer that drops the connection or never
+        // answers before the handshake completes counts as broken too.
+        let handshake_lost = !self.handshaken
+            && matches!(reason, Disconnect::Connection(_) | Disconnect::Timeout)
+            && self.link.options.stop_on_handshake_failure();
         self.disconnect_events(&reason);
         self.drop_stream(registry);
         if raw || self.link.options.immediate {
@@ -788,7 +818,7 @@ impl Session {
         }
         self.in_more = false;
         // As libzmq, a connecter whose peer broke the protocol gives up.
-        let retry = !matches!(reason, Disconnect::Protocol(_));
+        let retry = !matches!(reason, Disconnect::Protocol(_)) && !handshake_lost;
         if self.target.is_some() && retry {
             self.schedule_retry(now);
         } else {

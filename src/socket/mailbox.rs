@@ -20,6 +20,9 @@ pub enum Command {
     AttachConnection(PipeEnd, Endpoints),
     /// The peer ended the pipe we know by this id.
     PipeTerm(PipeId),
+    /// A connecter gave up for good (`ZMQ_RECONNECT_STOP_CONN_REFUSED`):
+    /// the socket forgets the endpoint, as after `zmq_disconnect`.
+    TermEndpoint(String),
     /// The connection behind this pipe was re-established: subscriptions
     /// must be sent again (libzmq's "hiccup").
     Hiccup(PipeId),

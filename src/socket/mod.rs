@@ -267,6 +267,12 @@ impl Socket {
                     inner.pipe_endpoints.insert(pipe.id, endpoints);
                     self.attach_pipe(inner, pipe);
                 }
+                Command::TermEndpoint(endpoint) => {
+                    if let Some(pos) = inner.connected_io.iter().position(|e| *e == endpoint) {
+                        inner.connected_io.remove(pos);
+                        self.end_pipes_of(inner, &endpoint);
+                    }
+                }
                 Command::Hiccup(id) => {
                     if inner.pipes.contains_key(&id) {
                         inner.pattern.hiccup(id, &mut inner.pipes);
