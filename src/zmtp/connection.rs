@@ -670,8 +670,7 @@ impl Connection {
                     self.ttl_deadline = None;
                     f.set_flags(f.flags() & flags::MORE);
                     if let Err(f) = sink(f) {
-                        self.undelivered += 1;
-                        self.events.push_back(Event::Message(f));
+                        self.deliver(f);
                     }
                 }
                 Some(f) => self.on_frame(f, now)?,
@@ -705,8 +704,8 @@ impl Connection {
             used += hl + size;
             f.set_flags(fl);
             if let Err(f) = sink(f) {
-                self.undelivered += 1;
-                self.events.push_back(Event::Message(f));
+                // Refused (the pipe is full): it waits as an event.
+                self.deliver(f);
                 break;
             }
         }
